@@ -1,0 +1,4 @@
+/* options.h - placeholder. */
+#ifndef TLSPOLICY_OPTIONS_H
+#define TLSPOLICY_OPTIONS_H
+#endif

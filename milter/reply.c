@@ -1,0 +1,3 @@
+/* reply - placeholder until its module lands. */
+#include "config.h"
+extern int tlspolicy_placeholder_reply;

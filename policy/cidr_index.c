@@ -1,0 +1,3 @@
+/* cidr_index - placeholder until its module lands. */
+#include "config.h"
+extern int tlspolicy_placeholder_cidr_index;

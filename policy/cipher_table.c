@@ -1,0 +1,3 @@
+/* cipher_table - placeholder until its module lands. */
+#include "config.h"
+extern int tlspolicy_placeholder_cipher_table;

@@ -1,0 +1,3 @@
+/* yaml_tree - placeholder until its module lands. */
+#include "config.h"
+extern int tlspolicy_placeholder_yaml_tree;

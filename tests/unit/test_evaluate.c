@@ -1,0 +1,4 @@
+/* test_evaluate.c - placeholder. */
+#include "config.h"
+#include "unit.h"
+Suite *unit_suite(void) { return suite_create("evaluate"); }

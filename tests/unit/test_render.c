@@ -1,0 +1,4 @@
+/* test_render.c - placeholder. */
+#include "config.h"
+#include "unit.h"
+Suite *unit_suite(void) { return suite_create("render"); }
