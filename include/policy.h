@@ -169,6 +169,20 @@ size_t verdict_header(const struct policy *policy, const struct verdict *verdict
     const struct session_facts *facts, char *buf, size_t size);
 
 /*
+ * verdict_requirement_text - what the matched partner (or the defaults)
+ * requires, e.g. "TLSv1.2+ with forward secrecy and 128-bit ciphers";
+ * "nothing" when the block requires nothing.
+ */
+size_t verdict_requirement_text(const struct policy *policy, const struct verdict *verdict,
+    char *buf, size_t size);
+
+/*
+ * facts_session_text - what this session had, e.g. "TLSv1.2
+ * AES256-GCM-SHA384 (256 bits) without forward secrecy" or "no TLS".
+ */
+size_t facts_session_text(const struct session_facts *facts, char *buf, size_t size);
+
+/*
  * verdict_log_line - "tlspolicy: client=host[ip] sender=<...> ..." (the
  * caller prefixes the queue ID).  rcpt may be NULL.
  */
