@@ -1,0 +1,29 @@
+#!/bin/sh
+# setup-debian.sh - install every package the build, the tests and the demo
+# need on Debian 12, without questions (run as root).
+#
+# Postfix is preseeded with "No configuration": the package then writes no
+# /etc/postfix/main.cf and starts no system MTA on port 25.  The tests and
+# the demo run their own Postfix instances from temporary directories.  On
+# a machine where Postfix is already configured nothing changes.
+set -eu
+
+if [ "$(id -u)" != 0 ]; then
+	echo "setup-debian.sh: must run as root (apt-get install)" >&2
+	exit 1
+fi
+
+export DEBIAN_FRONTEND=noninteractive
+
+PACKAGES="
+	build-essential autoconf automake libtool pkg-config
+	libmilter-dev libssl-dev libyaml-dev check
+	postfix swaks libnet-ssleay-perl miltertest
+	openssl ca-certificates python3 valgrind procps
+"
+
+echo "postfix postfix/main_mailer_type select No configuration" |
+    debconf-set-selections
+apt-get update
+# shellcheck disable=SC2086 # the list is meant to split
+apt-get install -y --no-install-recommends $PACKAGES </dev/null
