@@ -117,6 +117,7 @@ enum { P_MAIN, P_TESTING, P_COUNT };
 static struct policy *policies[P_COUNT];
 static struct cipher_table *table;
 
+/* load_one - load one YAML policy, failing the test on any error */
 static void
 load_one(int which, const char *name, const char *text)
 {
@@ -133,6 +134,7 @@ load_one(int which, const char *name, const char *text)
 	policy_diag_free(&diag);
 }
 
+/* fixture_setup - the cipher table and both policies */
 static void
 fixture_setup(void)
 {
@@ -144,6 +146,7 @@ fixture_setup(void)
 	load_one(P_TESTING, "testing.yaml", policy_testing);
 }
 
+/* fixture_teardown - release the policies and the table */
 static void
 fixture_teardown(void)
 {
@@ -528,6 +531,7 @@ S(const char *s)
 	return s != NULL ? s : "NULL";
 }
 
+/* same - equal strings, or both NULL */
 static bool
 same(const char *a, const char *b)
 {
@@ -581,6 +585,7 @@ struct worker {
 	int failures;
 };
 
+/* worker_run - evaluate every case many times, counting wrong verdicts */
 static void *
 worker_run(void *arg)
 {
@@ -648,6 +653,7 @@ START_TEST(test_render_after_evaluate)
 }
 END_TEST
 
+/* unit_suite - the verdict table, threads and one rendering */
 Suite *
 unit_suite(void)
 {

@@ -314,6 +314,7 @@ static const struct session_case session_cases[] = {
 
 static struct cipher_table *table;
 
+/* table_setup - build the cipher table the sessions classify with */
 static void
 table_setup(void)
 {
@@ -323,6 +324,7 @@ table_setup(void)
 	ck_assert_msg(table != NULL, "cipher_table_new: got NULL (%s), want a table", err);
 }
 
+/* table_teardown - release the cipher table */
 static void
 table_teardown(void)
 {
@@ -330,6 +332,7 @@ table_teardown(void)
 	table = NULL;
 }
 
+/* str_same - equal strings, or both NULL */
 static bool
 str_same(const char *a, const char *b)
 {
@@ -338,6 +341,7 @@ str_same(const char *a, const char *b)
 
 #define S(x) ((x) != NULL ? (x) : "NULL")
 
+/* check_string - one string fact against its expected value */
 static void
 check_string(const char *label, const char *what, const char *got, const char *want)
 {
@@ -345,6 +349,7 @@ check_string(const char *label, const char *what, const char *got, const char *w
 	    S(got), S(want));
 }
 
+/* check_facts - every fact of a session against the case */
 static void
 check_facts(const char *label, const struct session_facts *f, const struct want *w)
 {
@@ -581,6 +586,7 @@ END_TEST
 
 #define COUNT(a) (sizeof(a) / sizeof((a)[0]))
 
+/* unit_suite - sessions, addresses and certificate names */
 Suite *
 unit_suite(void)
 {

@@ -106,6 +106,7 @@ facts_plain(struct session_facts *f)
 	f->sender = "";
 }
 
+/* verdict_fail - a FAIL verdict, softened as testing mode would */
 static void
 verdict_fail(struct verdict *v, const struct policy_partner *partner, unsigned reasons,
     enum policy_action action, bool testing)
@@ -238,6 +239,7 @@ static const struct {
 	    "reasons=no-tls action=tag"},
 };
 
+/* scenario_build - the facts and verdict of one output case */
 static void
 scenario_build(enum scenario s, struct session_facts *f, struct verdict *v)
 {
@@ -432,6 +434,7 @@ static const struct {
 	    "TLSv1.2 AES256-GCM-SHA384 (256 bits) without forward secrecy"},
 };
 
+/* session_build - the facts of one session text case */
 static void
 session_build(enum session_kind kind, struct session_facts *f)
 {
@@ -564,6 +567,7 @@ END_TEST
 
 static char *long_value;
 
+/* hostile_setup - the policy plus a very long hostile value */
 static void
 hostile_setup(void)
 {
@@ -577,6 +581,7 @@ hostile_setup(void)
 	long_value[n] = '\0';
 }
 
+/* hostile_teardown - release the long value */
 static void
 hostile_teardown(void)
 {
@@ -611,6 +616,7 @@ hostile_facts(int variant, struct session_facts *f)
 	f->cert_issuer = (char *)s;
 }
 
+/* assert_one_safe_line - text is printable ASCII without % */
 static void
 assert_one_safe_line(const char *what, int variant, const char *text)
 {
@@ -728,6 +734,7 @@ START_TEST(test_small_buffers)
 }
 END_TEST
 
+/* unit_suite - examples and hostile facts */
 Suite *
 unit_suite(void)
 {

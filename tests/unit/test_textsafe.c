@@ -137,6 +137,7 @@ START_TEST(test_long_hostile)
 }
 END_TEST
 
+/* unit_suite - the textsafe cases */
 Suite *
 unit_suite(void)
 {

@@ -107,6 +107,7 @@ END_TEST
 
 static struct cipher_table *table;
 
+/* table_setup - build the cipher table every cipher test reads */
 static void
 table_setup(void)
 {
@@ -116,6 +117,7 @@ table_setup(void)
 	ck_assert_msg(table != NULL, "cipher_table_new: got NULL (%s), want a table", err);
 }
 
+/* table_teardown - release the cipher table */
 static void
 table_teardown(void)
 {
@@ -123,6 +125,7 @@ table_teardown(void)
 	table = NULL;
 }
 
+/* source_name - a pfs source for messages */
 static const char *
 source_name(enum tls_pfs_source source)
 {
@@ -265,6 +268,7 @@ struct reference {
 	STACK_OF(SSL_CIPHER) *ciphers;
 };
 
+/* reference_open - the independent SSL_CTX with every cipher */
 static void
 reference_open(struct reference *ref)
 {
@@ -299,6 +303,7 @@ reference_kx(const struct reference *ref, const char *name)
 	return NID_undef;
 }
 
+/* reference_pfs - forward secrecy as the kx NID says */
 static enum tls_pfs
 reference_pfs(int nid)
 {
@@ -308,6 +313,7 @@ reference_pfs(int nid)
 	return TLS_PFS_NO;
 }
 
+/* has_prefix - whether name starts with prefix */
 static bool
 has_prefix(const char *name, const char *prefix)
 {
@@ -398,6 +404,7 @@ START_TEST(test_table_free_null)
 }
 END_TEST
 
+/* unit_suite - versions and ciphers */
 Suite *
 unit_suite(void)
 {
