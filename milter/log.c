@@ -1,3 +1,163 @@
-/* log - placeholder until its module lands. */
+/*
+ * log - the daemon's log lines, in the manner of OpenSMTPD's log.c.
+ *
+ * In the foreground (-f, the normal mode under systemd) every line goes
+ * to stderr as "tlspolicy-milter: warning: text"; otherwise to syslog,
+ * facility mail, ident "tlspolicy-milter", as Postfix logs, and until
+ * the daemon detaches its warnings and errors also to stderr, so that a
+ * start-up failure is seen where it was started.  Each line
+ * is formatted into one buffer first and written with a single call, so
+ * lines from concurrent connection threads do not interleave.
+ *
+ * Callers pass trusted format strings only: a string that came from the
+ * SMTP session is an argument to "%s", never a format, and the decision
+ * line is rendered and sanitized by verdict_log_line() before it gets
+ * here.  Lines longer than the buffer are cut.
+ *
+ * fatal() logs and exits 1.  Nothing here allocates.
+ */
 #include "config.h"
-extern int tlspolicy_placeholder_log;
+
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <syslog.h>
+#include <time.h>
+
+#include "log.h"
+#include "policy.h"
+#include "textsafe.h"
+
+#define LOG_IDENT	"tlspolicy-milter"
+#define LOG_LINE_MAX	2048
+
+static bool log_foreground = true;	/* stderr until log_init says otherwise */
+static bool log_stderr_too;		/* warnings also on stderr (not yet detached) */
+static pthread_mutex_t log_limit_lock = PTHREAD_MUTEX_INITIALIZER;
+
+static void log_emit(int priority, const char *fmt, va_list ap)
+    __attribute__((format(printf, 2, 0)));
+
+/* log_init - choose stderr or syslog */
+void
+log_init(bool foreground)
+{
+	log_foreground = foreground;
+	log_stderr_too = !foreground;
+	if (!foreground)
+		openlog(LOG_IDENT, LOG_PID | LOG_NDELAY, LOG_MAIL);
+}
+
+/* log_detach - no stderr any more */
+void
+log_detach(void)
+{
+	log_stderr_too = false;
+}
+
+/* log_emit - write one formatted line at a syslog priority */
+static void
+log_emit(int priority, const char *fmt, va_list ap)
+{
+	char line[LOG_LINE_MAX];
+	const char *label;
+
+	vsnprintf(line, sizeof(line), fmt, ap);
+	switch (priority) {
+	case LOG_WARNING:
+		label = "warning: ";
+		break;
+	case LOG_ERR:
+		label = "error: ";
+		break;
+	case LOG_CRIT:
+		label = "fatal: ";
+		break;
+	default:
+		label = "";
+		break;
+	}
+	if (log_foreground || (priority <= LOG_WARNING && log_stderr_too))
+		fprintf(stderr, "%s: %s%s\n", LOG_IDENT, label, line);
+	if (!log_foreground)
+		syslog(priority, "%s%s", label, line);
+}
+
+/* log_info - an informational line */
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_INFO, fmt, ap);
+	va_end(ap);
+}
+
+/* log_warn - something the administrator should look at */
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_WARNING, fmt, ap);
+	va_end(ap);
+}
+
+/* log_err - something failed */
+void
+log_err(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_ERR, fmt, ap);
+	va_end(ap);
+}
+
+/* fatal - log and exit 1 */
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_emit(LOG_CRIT, fmt, ap);
+	va_end(ap);
+	exit(1);
+}
+
+/* log_decision - "QUEUEID: tlspolicy: ..." */
+void
+log_decision(const struct verdict *verdict, const struct session_facts *facts,
+    const char *rcpt)
+{
+	char line[LOG_LINE_MAX];
+	char queue_id[64];
+
+	verdict_log_line(verdict, facts, rcpt, line, sizeof(line));
+	if (facts->queue_id != NULL)
+		text_safe_copy(queue_id, sizeof(queue_id), facts->queue_id, 40, " :");
+	else
+		snprintf(queue_id, sizeof(queue_id), "NOQUEUE");
+	log_info("%s: %s", queue_id, line);
+}
+
+/* log_limit_pass - true at most once per interval for this limiter */
+bool
+log_limit_pass(time_t *last, time_t interval)
+{
+	time_t now = time(NULL);
+	bool pass = false;
+
+	pthread_mutex_lock(&log_limit_lock);
+	if (*last == 0 || now - *last >= interval || now < *last) {
+		*last = now;
+		pass = true;
+	}
+	pthread_mutex_unlock(&log_limit_lock);
+	return pass;
+}
