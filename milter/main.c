@@ -1,3 +1,35 @@
-/* main.c - placeholder. */
+/*
+ * main - tlspolicy-milter: dispatch to the daemon, the policy check (-n)
+ * or the explain subcommand.  See tlspolicy-milter(8).
+ */
 #include "config.h"
-int main(void) { return 1; }
+
+#include <stdio.h>
+
+#include "daemon.h"
+#include "explain.h"
+#include "options.h"
+
+int
+main(int argc, char **argv)
+{
+	struct options opts;
+
+	if (options_parse(argc, argv, &opts) != 0)
+		return OPTIONS_EXIT_USAGE;
+	switch (opts.mode) {
+	case OPTIONS_MODE_HELP:
+		options_usage(stdout);
+		return 0;
+	case OPTIONS_MODE_VERSION:
+		printf("tlspolicy-milter %s\n", PACKAGE_VERSION);
+		return 0;
+	case OPTIONS_MODE_CHECK:
+		return explain_check(&opts);
+	case OPTIONS_MODE_EXPLAIN:
+		return explain_run(&opts);
+	case OPTIONS_MODE_DAEMON:
+	default:
+		return daemon_run(&opts);
+	}
+}
