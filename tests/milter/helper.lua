@@ -1,0 +1,299 @@
+-- helper.lua - shared set-up for the miltertest protocol tests.
+--
+-- Each test loads it with
+--   local H = dofile(os.getenv("top_srcdir") .. "/tests/milter/helper.lua")
+-- and starts its own milter on its own socket under $top_builddir/tests/tmp,
+-- so tests are independent and may run in parallel.  The milter runs in the
+-- foreground (-f, -R: the tests run as whoever runs make check); its stderr
+-- (the log lines) goes to tests/tmp/NAME.log, which a failing check prints.
+--
+-- The MTA side follows what Postfix does: macros for a stage are sent just
+-- before that stage's command (libmilter clears later stages' macros at each
+-- HELO and MAIL), and HELO is always sent explicitly.
+
+local H = {}
+
+H.srcdir = os.getenv("top_srcdir") or "."
+H.builddir = os.getenv("top_builddir") or "."
+H.bin = os.getenv("MILTER_BIN") or (H.builddir .. "/tlspolicy-milter")
+H.tmp = H.builddir .. "/tests/tmp"
+
+local unpack = table.unpack or unpack
+
+-- Macro sets, as Postfix sends them.
+H.QUEUE_ID = { "i", "4ABC123" }
+H.CONNECT = { "j", "mx.test", "{daemon_name}", "smtpd", "v", "Postfix 3.7.11" }
+H.TLS12_RSA = { "{tls_version}", "TLSv1.2", "{cipher}", "AES256-GCM-SHA384",
+	"{cipher_bits}", "256" }
+H.TLS12_ECDHE = { "{tls_version}", "TLSv1.2", "{cipher}", "ECDHE-RSA-AES256-GCM-SHA384",
+	"{cipher_bits}", "256" }
+H.TLS13 = { "{tls_version}", "TLSv1.3", "{cipher}", "TLS_AES_256_GCM_SHA384",
+	"{cipher_bits}", "256" }
+
+-- H.concat - a new list: the elements of every list given, in order
+function H.concat(...)
+	local out = {}
+	for _, list in ipairs({ ... }) do
+		for _, v in ipairs(list) do
+			out[#out + 1] = v
+		end
+	end
+	return out
+end
+
+-- H.quote - one shell word
+function H.quote(s)
+	return "'" .. string.gsub(s, "'", "'\\''") .. "'"
+end
+
+-- H.read - a whole file, or "" when it cannot be read
+function H.read(path)
+	local f = io.open(path, "r")
+	if f == nil then
+		return ""
+	end
+	local text = f:read("*a") or ""
+	f:close()
+	return text
+end
+
+-- H.write - replace a file's content
+function H.write(path, text)
+	local f = assert(io.open(path, "w"))
+	f:write(text)
+	f:close()
+end
+
+-- H.policy - the path of a policy under tests/milter/policies
+function H.policy(name)
+	return H.srcdir .. "/tests/milter/policies/" .. name
+end
+
+-- H.fail - print the milter's log and stop the test
+function H.fail(t, what)
+	mt.echo("FAILED: " .. what)
+	if t ~= nil then
+		mt.echo("--- milter log " .. t.log .. " ---")
+		mt.echo(H.read(t.log))
+	end
+	error(what, 2)
+end
+
+-- H.check - fail unless cond holds
+function H.check(t, cond, what)
+	if not cond then
+		H.fail(t, what)
+	end
+end
+
+-- H.socket_path - a unix socket path that fits sun_path (108 bytes)
+local function socket_path(name)
+	local path = H.tmp .. "/" .. name .. ".sock"
+	if #path < 100 then
+		return path
+	end
+	local scratch = os.tmpname()
+	os.remove(scratch)
+	return scratch .. ".sock"
+end
+
+-- H.start_on - start a milter for test NAME with POLICY listening on SPEC
+-- (libmilter syntax; nil: a unix socket of its own) and extra arguments;
+-- returns the test handle { name, spec, sock, log, pidfile, policy }
+function H.start_on(name, policy, spec, ...)
+	os.execute("mkdir -p " .. H.quote(H.tmp))
+	local t = {
+		name = name,
+		sock = socket_path(name),
+		log = H.tmp .. "/" .. name .. ".log",
+		pidfile = H.tmp .. "/" .. name .. ".pid",
+		policy = policy,
+	}
+	t.spec = spec or ("unix:" .. t.sock)
+	os.remove(t.log)
+	os.remove(t.pidfile)
+	os.remove(t.sock)
+	-- exec keeps the PID, so miltertest's SIGTERM at the end reaches the milter.
+	local script = 'exec "$0" "$@" 2>>' .. H.quote(t.log)
+	mt.startfilter("/bin/sh", "-c", script, H.bin, "-f", "-R", "-c", policy,
+		"-p", t.spec, "-P", t.pidfile, ...)
+	-- The pid file is written once the policy is loaded and the socket open.
+	H.pid(t)
+	return t
+end
+
+-- H.start - H.start_on() with the test's own unix socket
+function H.start(name, policy, ...)
+	return H.start_on(name, policy, nil, ...)
+end
+
+-- H.open - connect to the milter (retrying while it starts) and negotiate
+function H.open(t)
+	local conn = mt.connect(t.spec, 200, 0.05)
+	H.check(t, conn ~= nil, "cannot connect to " .. t.spec)
+	H.check(t, mt.negotiate(conn, nil, nil, nil) == nil, "negotiation failed")
+	return conn
+end
+
+-- H.macros - send one stage's macros (nothing for an empty or nil list)
+local function send_macros(conn, stage, macros)
+	if macros ~= nil and #macros > 0 then
+		assert(mt.macro(conn, stage, unpack(macros)) == nil, "mt.macro failed")
+	end
+end
+
+-- H.reply_name - an SMFIR_* code as text, for messages
+function H.reply_name(code)
+	local names = {
+		[SMFIR_CONTINUE] = "CONTINUE", [SMFIR_ACCEPT] = "ACCEPT",
+		[SMFIR_REJECT] = "REJECT", [SMFIR_TEMPFAIL] = "TEMPFAIL",
+		[SMFIR_DISCARD] = "DISCARD", [SMFIR_REPLYCODE] = "REPLYCODE",
+	}
+	return names[code] or tostring(code)
+end
+
+-- H.expect - the last reply must be want
+function H.expect(t, conn, want, what)
+	local got = mt.getreply(conn)
+	H.check(t, got == want, what .. ": got reply " .. H.reply_name(got) ..
+		", want " .. H.reply_name(want))
+end
+
+-- H.connect - connect event with macros (default H.CONNECT; {} for none)
+function H.connect(t, conn, host, ip, macros)
+	send_macros(conn, SMFIC_CONNECT, macros or H.CONNECT)
+	H.check(t, mt.conninfo(conn, host, ip) == nil, "mt.conninfo failed")
+	H.expect(t, conn, SMFIR_CONTINUE, "connect")
+end
+
+-- H.helo - HELO/EHLO with that stage's macros (TLS ones, or nil: plaintext)
+function H.helo(t, conn, name, macros)
+	send_macros(conn, SMFIC_HELO, macros)
+	H.check(t, mt.helo(conn, name) == nil, "mt.helo failed")
+	H.expect(t, conn, SMFIR_CONTINUE, "HELO")
+end
+
+-- H.mail - MAIL FROM with that stage's macros (nil: just H.QUEUE_ID);
+-- returns the reply code
+function H.mail(t, conn, sender, macros)
+	send_macros(conn, SMFIC_MAIL, macros or H.QUEUE_ID)
+	H.check(t, mt.mailfrom(conn, sender) == nil, "mt.mailfrom failed")
+	return mt.getreply(conn)
+end
+
+-- H.rcpt - RCPT TO; returns the reply code (CONTINUE when the milter
+-- negotiated not to see recipients at all)
+function H.rcpt(t, conn, rcpt)
+	if mt.test_option(conn, SMFIP_NORCPT) then
+		return SMFIR_CONTINUE
+	end
+	send_macros(conn, SMFIC_RCPT, H.QUEUE_ID)
+	H.check(t, mt.rcptto(conn, rcpt) == nil, "mt.rcptto failed")
+	return mt.getreply(conn)
+end
+
+-- H.header - one header field (the milter asked for no reply)
+function H.header(t, conn, name, value)
+	H.check(t, mt.header(conn, name, value) == nil, "mt.header failed")
+end
+
+-- H.eom - end of message; the reply must be want (default CONTINUE)
+function H.eom(t, conn, want)
+	H.check(t, mt.eom(conn) == nil, "mt.eom failed")
+	H.expect(t, conn, want or SMFIR_CONTINUE, "end of message")
+end
+
+-- H.message - a whole accepted transaction after HELO: MAIL, RCPT, headers, EOM
+function H.message(t, conn, sender, rcpt, headers)
+	H.expect_code(t, H.mail(t, conn, sender), SMFIR_CONTINUE, "MAIL FROM " .. sender)
+	H.expect_code(t, H.rcpt(t, conn, rcpt), SMFIR_CONTINUE, "RCPT TO " .. rcpt)
+	H.header(t, conn, "From", sender)
+	for _, h in ipairs(headers or {}) do
+		H.header(t, conn, h[1], h[2])
+	end
+	H.eom(t, conn)
+end
+
+-- H.expect_code - a returned reply code must be want
+function H.expect_code(t, got, want, what)
+	H.check(t, got == want, what .. ": got reply " .. H.reply_name(got) ..
+		", want " .. H.reply_name(want))
+end
+
+-- H.check_tag - our header was inserted at the top with exactly this value
+function H.check_tag(t, conn, value, name)
+	name = name or "X-TLS-Policy"
+	if not mt.eom_check(conn, MT_HDRINSERT, name, value, 0) then
+		H.fail(t, "header " .. name .. ": got '" .. tostring(mt.getheader(conn, name, 0)) ..
+			"', want '" .. value .. "' at index 0")
+	end
+end
+
+-- H.log_has - whether the milter's log contains text (plain, not a pattern);
+-- waits up to seconds (default 5) for it to appear
+function H.log_has(t, text, seconds)
+	local tries = math.floor((seconds or 5) / 0.05)
+	for _ = 0, tries do
+		if string.find(H.read(t.log), text, 1, true) ~= nil then
+			return true
+		end
+		mt.sleep(0.05)
+	end
+	return false
+end
+
+-- H.check_log - the log must contain text
+function H.check_log(t, text)
+	H.check(t, H.log_has(t, text), "log line not found: " .. text)
+end
+
+-- H.count - occurrences of plain text in the log
+function H.count(t, text)
+	local n, pos, log = 0, 1, H.read(t.log)
+	while true do
+		local s, e = string.find(log, text, pos, true)
+		if s == nil then
+			return n
+		end
+		n, pos = n + 1, e + 1
+	end
+end
+
+-- H.wait_count - wait up to 5 s until text occurs n times in the log
+function H.wait_count(t, text, n)
+	for _ = 0, 100 do
+		if H.count(t, text) >= n then
+			return H.count(t, text) == n
+		end
+		mt.sleep(0.05)
+	end
+	return false
+end
+
+-- H.pid - the milter's PID from its -P pid file
+function H.pid(t)
+	for _ = 1, 200 do
+		local pid = string.match(H.read(t.pidfile), "^(%d+)\n$")
+		if pid ~= nil then
+			return pid
+		end
+		mt.sleep(0.05)
+	end
+	H.fail(t, "no pid file " .. t.pidfile)
+end
+
+-- H.signal - send a signal by name to the milter found in the pid file
+function H.signal(t, name)
+	local ok = os.execute("kill -" .. name .. " " .. H.pid(t))
+	H.check(t, ok, "kill -" .. name .. " failed")
+end
+
+-- H.copy_policy - a private copy of a policy under tests/tmp (for reloads)
+function H.copy_policy(name, as)
+	os.execute("mkdir -p " .. H.quote(H.tmp))
+	local path = H.tmp .. "/" .. as
+	H.write(path, H.read(H.policy(name)))
+	return path
+end
+
+return H
