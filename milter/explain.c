@@ -344,6 +344,11 @@ explain_print_stage(const struct policy *policy, const struct verdict *verdict,
 			    "the MAIL FROM verdict stands\n");
 			return;
 		}
+		if (verdict->result == VERDICT_EXEMPT || verdict->result == VERDICT_TEMPERROR) {
+			printf("  matched:        %s, as at MAIL FROM: the MAIL FROM verdict stands\n",
+			    verdict_result_name(verdict->result));
+			return;
+		}
 	}
 	explain_print_match(policy, verdict);
 	explain_print_judgement(policy, verdict, facts);
