@@ -251,6 +251,29 @@ START_TEST(test_all_errors_in_order)
 }
 END_TEST
 
+START_TEST(test_big_mapping_duplicate)
+{
+	const char *want = "t.yaml:23:3: duplicate key \"k3\" (first at line 6, column 3)";
+	struct policy_diag diag;
+	char yaml[1024];
+	size_t len;
+	size_t i;
+	bool found = false;
+
+	/* Past 16 keys the tree finds duplicates through a hash, not a scan. */
+	len = (size_t)snprintf(yaml, sizeof(yaml), "version: 1\nsettings:\n");
+	for (i = 0; i < 20; i++)
+		len += (size_t)snprintf(yaml + len, sizeof(yaml) - len, "  k%zu: 1\n", i);
+	snprintf(yaml + len, sizeof(yaml) - len, "  k3: 2\n");
+	ck_assert_ptr_null(load(yaml, &diag));
+	for (i = 0; i < diag.count; i++)
+		found |= strcmp(diag.entries[i].text, want) == 0;
+	ck_assert_msg(found, "got\n%swant a line %s", diag_text(&diag), want);
+	ck_assert_uint_eq(diag.count, 22);	/* 21 unknown keys and the duplicate */
+	policy_diag_free(&diag);
+}
+END_TEST
+
 START_TEST(test_shared_selector_warning)
 {
 	static const char yaml[] =
@@ -591,6 +614,7 @@ unit_suite(void)
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_reject, 0, sizeof(reject_cases) / sizeof(reject_cases[0]));
 	tcase_add_test(tc, test_all_errors_in_order);
+	tcase_add_test(tc, test_big_mapping_duplicate);
 	tcase_add_test(tc, test_shared_selector_warning);
 	tcase_add_test(tc, test_accept_full);
 	tcase_add_test(tc, test_accept_minimal);
