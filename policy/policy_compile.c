@@ -397,25 +397,28 @@ cc_name_find(const struct compiler *c, const char *name, uint32_t hash)
 	}
 }
 
-/* cc_name_grow - double the name table. */
+/* cc_name_grow - double the name table; slots move by their hash alone. */
 static int
 cc_name_grow(struct compiler *c)
 {
-	struct name_slot *old = c->names;
-	size_t old_size = c->names_size;
+	struct name_slot *slots;
+	size_t size = c->names_size == 0 ? 256 : c->names_size * 2;
 	size_t i;
+	size_t j;
 
-	c->names_size = old_size == 0 ? 256 : old_size * 2;
-	if ((c->names = calloc(c->names_size, sizeof(*c->names))) == NULL) {
-		c->names = old;
-		c->names_size = old_size;
+	if ((slots = calloc(size, sizeof(*slots))) == NULL)
 		return -1;
+	for (i = 0; i < c->names_size; i++) {
+		if (c->names[i].partner == 0)
+			continue;
+		for (j = c->names[i].hash & (size - 1); slots[j].partner != 0;
+		    j = (j + 1) & (size - 1))
+			;
+		slots[j] = c->names[i];
 	}
-	for (i = 0; i < old_size; i++)
-		if (old[i].partner != 0)
-			*cc_name_find(c, c->policy->partners[old[i].partner - 1].name,
-			    old[i].hash) = old[i];
-	free(old);
+	free(c->names);
+	c->names = slots;
+	c->names_size = size;
 	return 0;
 }
 
