@@ -74,13 +74,13 @@ domain_check_label(const char *label, size_t len, char *err, size_t errlen)
 		snprintf(err, errlen, "label longer than %d characters", LABEL_MAX);
 		return -1;
 	}
+	if (len == 4 && strncmp(label, "xn--", 4) == 0) {
+		snprintf(err, errlen, "empty A-label \"xn--\"");
+		return -1;
+	}
 	if (label[0] == '-' || label[len - 1] == '-') {
 		snprintf(err, errlen, "label \"%.*s\" starts or ends with '-'",
 		    (int)len, label);
-		return -1;
-	}
-	if (len == 4 && strncmp(label, "xn--", 4) == 0) {
-		snprintf(err, errlen, "empty A-label \"xn--\"");
 		return -1;
 	}
 	return 0;
