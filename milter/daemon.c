@@ -371,6 +371,9 @@ daemon_run(const struct options *opts)
 	status = daemon_serve(opts->policy_file);
 	log_info("stopped");
 	holder_shutdown();
+	/* libmilter leaves its unix socket behind; best effort after -u. */
+	if (daemon_unix_path(opts->socket) != NULL)
+		unlink(daemon_unix_path(opts->socket));
 	if (opts->pidfile != NULL)
 		unlink(opts->pidfile);
 	return status == MI_SUCCESS ? 0 : 1;

@@ -97,22 +97,31 @@ local function socket_path(name)
 	return scratch .. ".sock"
 end
 
--- H.start_on - start a milter for test NAME with POLICY listening on SPEC
--- (libmilter syntax; nil: a unix socket of its own) and extra arguments;
--- returns the test handle { name, spec, sock, log, pidfile, policy }
-function H.start_on(name, policy, spec, ...)
+-- H.start_on - start a milter for test NAME with POLICY and extra
+-- arguments; opts (may be nil) may set spec (where to listen, libmilter
+-- syntax; default a unix socket of the test's own) and pidfile.
+-- Returns the test handle { name, spec, sock, log, pidfile, policy }.
+function H.start_on(name, policy, opts, ...)
+	opts = opts or {}
 	os.execute("mkdir -p " .. H.quote(H.tmp))
 	local t = {
 		name = name,
 		sock = socket_path(name),
 		log = H.tmp .. "/" .. name .. ".log",
-		pidfile = H.tmp .. "/" .. name .. ".pid",
+		pidfile = opts.pidfile or (H.tmp .. "/" .. name .. ".pid"),
 		policy = policy,
 	}
-	t.spec = spec or ("unix:" .. t.sock)
+	if opts.spec ~= nil then
+		t.spec = opts.spec
+		t.sock = string.match(opts.spec, "^unix:(.*)$")
+	else
+		t.spec = "unix:" .. t.sock
+	end
 	os.remove(t.log)
 	os.remove(t.pidfile)
-	os.remove(t.sock)
+	if t.sock ~= nil then
+		os.remove(t.sock)
+	end
 	-- exec keeps the PID, so miltertest's SIGTERM at the end reaches the milter.
 	local script = 'exec "$0" "$@" 2>>' .. H.quote(t.log)
 	mt.startfilter("/bin/sh", "-c", script, H.bin, "-f", "-R", "-c", policy,

@@ -25,7 +25,7 @@ end
 
 math.randomseed(os.time() + math.floor(os.clock() * 1000000))
 local spec = "inet:" .. math.random(30000, 59999) .. "@127.0.0.1"
-local t = H.start_on("t-inet-nodelay", H.policy("partners.yaml"), spec)
+local t = H.start_on("t-inet-nodelay", H.policy("partners.yaml"), { spec = spec })
 local conn = H.open(t)
 
 H.connect(t, conn, "mx.example.net", "198.51.100.20")
