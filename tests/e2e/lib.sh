@@ -346,7 +346,7 @@ e2e_milter_reload()
 		sleep 0.1
 		[ "$(wc -l <"$E2E_DIR/milter.log")" -gt "$before" ] &&
 		    tail -n +"$((before + 1))" "$E2E_DIR/milter.log" |
-		    grep -qi 'reload\|policy' && break
+		    grep -Eq 'reloaded |reload of .* failed|stays in force' && break
 		i=$((i + 1))
 	done
 	kill -0 "$E2E_MILTER_PID" 2>/dev/null
