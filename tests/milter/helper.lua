@@ -99,7 +99,8 @@ end
 
 -- H.start_on - start a milter for test NAME with POLICY and extra
 -- arguments; opts (may be nil) may set spec (where to listen, libmilter
--- syntax; default a unix socket of the test's own) and pidfile.
+-- syntax; default a unix socket of the test's own), pidfile, and
+-- may_fail (return nil instead of failing when the milter does not start).
 -- Returns the test handle { name, spec, sock, log, pidfile, policy }.
 function H.start_on(name, policy, opts, ...)
 	opts = opts or {}
@@ -127,6 +128,9 @@ function H.start_on(name, policy, opts, ...)
 	mt.startfilter("/bin/sh", "-c", script, H.bin, "-f", "-R", "-c", policy,
 		"-p", t.spec, "-P", t.pidfile, ...)
 	-- The pid file is written once the policy is loaded and the socket open.
+	if opts.may_fail then
+		return H.wait_pid(t) ~= nil and t or nil
+	end
 	H.pid(t)
 	return t
 end
@@ -279,8 +283,9 @@ function H.wait_count(t, text, n)
 	return false
 end
 
--- H.pid - the milter's PID from its -P pid file
-function H.pid(t)
+-- H.wait_pid - the milter's PID from its -P pid file, or nil if none
+-- appears within 10 s (the milter did not start)
+function H.wait_pid(t)
 	for _ = 1, 200 do
 		local pid = string.match(H.read(t.pidfile), "^(%d+)\n$")
 		if pid ~= nil then
@@ -288,7 +293,16 @@ function H.pid(t)
 		end
 		mt.sleep(0.05)
 	end
-	H.fail(t, "no pid file " .. t.pidfile)
+	return nil
+end
+
+-- H.pid - the milter's PID; fails the test when there is none
+function H.pid(t)
+	local pid = H.wait_pid(t)
+	if pid == nil then
+		H.fail(t, "no pid file " .. t.pidfile)
+	end
+	return pid
 end
 
 -- H.signal - send a signal by name to the milter found in the pid file

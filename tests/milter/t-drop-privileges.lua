@@ -17,10 +17,11 @@ if sh("id -u") ~= "0" or sh("id -u nobody 2>/dev/null") == nil or
 	os.exit(77)
 end
 
--- The pid file is written as nobody: give the milter a directory of its own.
-local dir = H.tmp .. "/t-drop-privileges.d"
-os.execute("rm -rf " .. H.quote(dir) .. " && mkdir -p " .. H.quote(dir) ..
-	" && chown nobody:nogroup " .. H.quote(dir))
+-- The pid file is written as nobody: give the milter a directory of its
+-- own under /tmp, which nobody can reach wherever the build tree is.
+local dir = sh("mktemp -d /tmp/tlspolicy-milter-test.XXXXXX")
+H.check(nil, dir ~= nil and os.execute("chown nobody:nogroup " .. H.quote(dir)),
+	"cannot make a directory for nobody")
 local t = H.start_on("t-drop-privileges", H.policy("partners.yaml"),
 	{ spec = "unix:" .. dir .. "/milter.sock", pidfile = dir .. "/milter.pid" },
 	"-u", "nobody:nogroup")
@@ -44,3 +45,4 @@ H.message(t, conn, "<alice@tag.example>", "<bob@example.org>")
 H.check_tag(t, conn, "mx.test; verdict=pass; partner=tagger; tls=TLSv1.3; " ..
 	"cipher=TLS_AES_256_GCM_SHA384; bits=256; pfs=yes; reasons=-; action=accept")
 mt.disconnect(conn)
+os.execute("rm -rf " .. H.quote(dir))
