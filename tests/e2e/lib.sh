@@ -409,6 +409,27 @@ e2e_swaks()
 	return 0
 }
 
+# e2e_spawn - run a sending function in the background, E2E_PARALLEL at
+# a time (default 4): concurrent sessions also exercise the milter's
+# threads.  e2e_join waits for the batch.
+E2E_JOBS=()
+e2e_spawn()
+{
+	"$@" &
+	E2E_JOBS+=("$!")
+	[ "${#E2E_JOBS[@]}" -lt "${E2E_PARALLEL:-4}" ] || e2e_join
+}
+
+# e2e_join - wait for every session e2e_spawn started
+e2e_join()
+{
+	local pid
+	for pid in "${E2E_JOBS[@]}"; do
+		wait "$pid"
+	done
+	E2E_JOBS=()
+}
+
 # e2e_smtp_noehlo - STARTTLS, then MAIL without a second EHLO (python3)
 #
 # swaks always says EHLO again after STARTTLS.  The transcript mimics
@@ -496,11 +517,8 @@ e2e_find_delivered()
 {
 	local id f
 	id=$(e2e_message_id "$1")
-	for f in "$E2E_DIR"/rx/mail/box/new/*; do
-		[ -f "$f" ] || continue
-		grep -qiF "Message-Id: <$id>" "$f" && { echo "$f"; return 0; }
-	done
-	return 1
+	f=$(grep -liF "Message-Id: <$id>" "$E2E_DIR"/rx/mail/box/new/* 2>/dev/null | head -n 1)
+	[ -n "$f" ] && echo "$f"
 }
 
 # e2e_wait_limit - tenths of a second a wait may take
