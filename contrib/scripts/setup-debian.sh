@@ -24,6 +24,8 @@ PACKAGES="
 
 echo "postfix postfix/main_mailer_type select No configuration" |
     debconf-set-selections
-apt-get update
+apt-get update </dev/null
 # shellcheck disable=SC2086 # the list is meant to split
-apt-get install -y --no-install-recommends $PACKAGES </dev/null
+apt-get install -y --no-install-recommends \
+    -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold \
+    $PACKAGES </dev/null
