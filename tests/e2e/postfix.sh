@@ -281,7 +281,7 @@ check_fate()
 # wait_queue INSTANCE QID WANT - bounded wait until QID sits in queue WANT
 wait_queue()
 {
-	local i=0 q= limit
+	local i=0 q='' limit
 	limit=$(e2e_wait_limit)
 	while [ "$i" -lt "$limit" ]; do
 		q=$(e2e_queue_name "$1" "$2")
@@ -410,7 +410,7 @@ check_mta()
 		[ "$status" = "$want" ] &&
 		    case $line in *"said: $X_REPLY (in reply to MAIL FROM command)"*) true;; *) false;; esac
 		t_ok $? "$name: sending MTA: $want with '${X_REPLY%% Policy*} Policy ...' in its log" \
-		    "got:  ${line:-no delivery attempt logged for '$txqid'}" \
+		    "got:  ${line:-no delivery attempt logged for $txqid}" \
 		    "want: status=$want (... said: $X_REPLY (in reply to MAIL FROM command))"
 		if [ "$want" = deferred ]; then
 			[ "$(e2e_queue_name "$E2E_DIR/tx" "$txqid")" = deferred ]
@@ -423,7 +423,7 @@ check_mta()
 		    "${G_REPLY%% Policy*} $status at sender";;
 	*)
 		[ "$status" = sent ]
-		t_ok $? "$name: sending MTA: status=sent" "got: ${line:-nothing logged for '$txqid'}"
+		t_ok $? "$name: sending MTA: status=sent" "got: ${line:-nothing logged for $txqid}"
 		RX_QID=$(printf '%s' "$line" | sed -n 's/.*queued as \([0-9A-Za-z]*\).*/\1/p')
 		G_REPLY="250"
 		check_fate "$name"
