@@ -6,14 +6,18 @@
 #   rx/        the receiving Postfix: etc/ (main.cf, master.cf, certificate),
 #              queue/, data/, maillog, mail/box/ (the maildir)
 #   tx/        the sending Postfix (relays to rx over TLS, per-transport ciphers)
-# The queue lives beside etc/, not in it: postfix-script checks that
-# everything under the config directory is owned by root.
 #   out/       one file per SMTP session, as the client saw it
 #   milter.*   the milter's policy copy, pid file and stderr
+# The queue lives beside etc/, not in it: postfix-script warns about
+# anything under the config directory that root does not own.
 # No syslog: each instance logs through postlogd to its own maillog file.
 # No DNS: peer name lookup and SMTP client DNS are off; all mail stays on
 # 127.0.0.0/8.  Processes are stopped by the PIDs this file started (the
 # milter) or recorded (each Postfix master's pid file), never by name.
+#
+# Knobs: E2E_TIMEOUT (seconds per session or wait, 20), E2E_PARALLEL
+# (sessions at a time, 4), E2E_DEADLINE (no session starts after it),
+# E2E_KEEP=1 (keep the tree for a post-mortem).
 
 E2E_HOST=127.0.0.1		# where the receiving and sending MTAs listen
 E2E_CLIENT_IP=127.0.0.2		# swaks/python source address: not exempt
@@ -28,7 +32,7 @@ E2E_MILTER_PID=
 E2E_MILTER_PORT=
 E2E_RX_PORT=
 E2E_TX_PORT=
-E2E_MASTERS=""			# config dirs of the instances we started
+E2E_MASTERS=""			# instance directories we started
 
 # e2e_note - a TAP comment line
 e2e_note()
