@@ -32,6 +32,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,9 @@
 #define CALLBACKS_WARN_EVERY	60	/* seconds between loud configuration warnings */
 
 static const struct cipher_table *callbacks_table;
+
+/* The milter listens on a unix socket: no Nagle, so no-reply steps are cheap. */
+static bool callbacks_local_socket;
 
 /* Protocol flags of the latest negotiation, for a connection reused after QUIT_NC. */
 static atomic_ulong callbacks_last_pflags;
@@ -110,13 +114,25 @@ callbacks_request_macros(SMFICTX *ctx)
 	callbacks_set_symlist(ctx, SMFIM_EOM, CALLBACKS_EOM_MACROS);
 }
 
-/* callbacks_protocol_wanted - the SMFIP_* flags we would like */
+/*
+ * callbacks_protocol_wanted - the SMFIP_* flags we would like.
+ *
+ * Steps the MTA may skip are always skipped.  "No reply" steps are asked
+ * for on a unix socket only: over TCP, Postfix writes an unanswered
+ * packet (and the DATA macros it sends even with NODATA) and then the
+ * next one, which Nagle holds until our delayed ACK, about 40 ms per
+ * message (measured: 48 ms vs 4 ms without the milter).  A reply to
+ * every packet costs one loopback round trip instead.
+ */
 static unsigned long
 callbacks_protocol_wanted(void)
 {
-	unsigned long want = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NODATA | SMFIP_NOEOH
-	    | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR;
-	struct policy *policy = holder_get();
+	unsigned long want = SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NOEOH;
+	struct policy *policy;
+
+	if (callbacks_local_socket)
+		want |= SMFIP_NODATA | SMFIP_NR_CONN | SMFIP_NR_HELO | SMFIP_NR_HDR;
+	policy = holder_get();
 
 	/* Connections opened before a reload keep what they negotiated. */
 	if (policy != NULL && !policy_has_recipient_selectors(policy))
@@ -422,11 +438,12 @@ mlfi_close(SMFICTX *ctx)
 
 /* callbacks_init - the table and the registration structure */
 void
-callbacks_init(const struct cipher_table *table, struct smfiDesc *desc)
+callbacks_init(const struct cipher_table *table, bool local_socket, struct smfiDesc *desc)
 {
 	static char name[] = CALLBACKS_NAME;
 
 	callbacks_table = table;
+	callbacks_local_socket = local_socket;
 	memset(desc, 0, sizeof(*desc));
 	desc->xxfi_name = name;
 	desc->xxfi_version = SMFI_VERSION;

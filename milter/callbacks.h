@@ -4,15 +4,19 @@
 #ifndef TLSPOLICY_CALLBACKS_H
 #define TLSPOLICY_CALLBACKS_H
 
+#include <stdbool.h>
+
 #include <libmilter/mfapi.h>
 
 #include "tls.h"
 
 /*
  * callbacks_init - remember the cipher table (read-only, shared by all
- * threads) and fill desc for smfi_register().
+ * threads) and the socket kind (local_socket: unix, so no-reply steps
+ * are negotiated), and fill desc for smfi_register().
  */
-void callbacks_init(const struct cipher_table *table, struct smfiDesc *desc);
+void callbacks_init(const struct cipher_table *table, bool local_socket,
+    struct smfiDesc *desc);
 
 /* The macro lists requested with smfi_setsymlist(), per stage (for tests and docs). */
 #define CALLBACKS_CONNECT_MACROS \

@@ -358,7 +358,7 @@ daemon_run(const struct options *opts)
 	    policy_mode_name(policy_mode(policy)));
 	holder_init(policy);
 	daemon_raise_nofile();
-	callbacks_init(table, &desc);
+	callbacks_init(table, daemon_unix_path(opts->socket) != NULL, &desc);
 	if (smfi_register(desc) != MI_SUCCESS)
 		fatal("smfi_register failed");
 	daemon_open_socket(opts->socket, &ids);
