@@ -64,7 +64,7 @@ preflight()
 {
 	local cmd
 	[ "$(id -u)" = 0 ] || cannot_run "needs root (a private Postfix instance)"
-	for cmd in postfix postcat postqueue swaks python3 openssl timeout; do
+	for cmd in postfix postcat postqueue smtp-source swaks python3 openssl timeout; do
 		command -v "$cmd" >/dev/null 2>&1 ||
 		    cannot_run "$cmd not installed (apt-get install postfix swaks python3 openssl)"
 	done
@@ -465,6 +465,27 @@ check_reload()
 	reload_case reload-bad "after an invalid policy the last good one still rules"
 }
 
+# ---------------------------------------------------------------- latency
+# check_no_stall - many messages in one SMTP session over the inet milter.
+# An unanswered milter packet followed by another one makes Nagle wait
+# for a delayed ACK: about 40 ms per message (measured 48 ms against 4 ms
+# without the milter).  The milter answers every step on TCP; the bound
+# below is 4x the healthy figure and far below the stalled one.
+check_no_stall()
+{
+	local n=40 start end ms
+	start=$(date +%s%N)
+	timeout "$E2E_TIMEOUT" smtp-source -d -m "$n" -s 1 -l 200 \
+	    -f "latency@stranger.test" -t "box@$E2E_DOMAIN" \
+	    "$E2E_HOST:$E2E_RX_PORT" >/dev/null 2>&1
+	t_ok $? "latency: smtp-source sent $n messages in one session"
+	end=$(date +%s%N)
+	ms=$(((end - start) / 1000000))
+	e2e_note "latency: $n messages in one session through the inet milter: ${ms} ms ($((ms / n)) ms each)"
+	[ "$ms" -lt $((n * 25)) ]
+	t_ok $? "latency: no Nagle stall on the inet milter socket (${ms} ms for $n messages, limit $((n * 25)) ms)"
+}
+
 # ---------------------------------------------------------------- main
 preflight
 START=$(date +%s)
@@ -517,6 +538,7 @@ for c in $MTA_CASES; do
 	check_mta "$name" "$sender" "$profile"
 done
 
+check_no_stall
 check_reload
 
 ! grep -E 'warning: .*[Mm]ilter' "$E2E_DIR/rx/maillog" >"$E2E_DIR/milter-warnings"
