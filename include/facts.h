@@ -94,7 +94,8 @@ void facts_set_sender(struct session_facts *facts, const char *sender);
  * facts are replaced wholesale (absent macros mean plaintext); at MAIL
  * they are replaced only when {tls_version} is present, because an MTA
  * that does not honour the milter's macro request sends none there.
- * Classifies the cipher with table (may be NULL in tests: pfs unknown).
+ * Classifies the cipher with table; with a NULL table (tests) only the
+ * version and the name prefix rule can say "forward secret".
  */
 void facts_update(struct session_facts *facts, enum facts_stage stage,
     facts_macro_fn get, void *context, const struct cipher_table *table);

@@ -6,7 +6,8 @@
  * threads may read one policy while they hold a reference.  Partners are
  * numbered in file order; every index maps a key to the lowest partner
  * number that names it, which makes "first partner in file order wins"
- * a min() over the index hits.
+ * a min() over the index hits.  An index with no pattern is NULL after
+ * loading, so "is there any recipient selector" is a NULL test.
  */
 #ifndef TLSPOLICY_POLICY_INT_H
 #define TLSPOLICY_POLICY_INT_H
