@@ -526,6 +526,8 @@ cc_reply(struct compiler *c, const struct ynode *node, enum policy_action action
 		cc_error(c, node, "reply: text longer than %d characters", REPLY_TEXT_MAX);
 		return;
 	}
-	if ((out->text = cc_strdup(c, node, p)) != NULL)
-		out->set = true;
+	/* A duplicated block compiles twice: the last reply wins, none leaks. */
+	free(out->text);
+	out->text = cc_strdup(c, node, p);
+	out->set = out->text != NULL;
 }
