@@ -1,20 +1,25 @@
 /*
- * main - tlspolicy-milter: dispatch to the daemon, the policy check (-n)
- * or the explain subcommand.  See tlspolicy-milter(8).
+ * main - tlspolicy-milter: dispatch to the daemon, the policy check (-n),
+ * the explain subcommand or the report subcommand (report/, its own
+ * command line).  See tlspolicy-milter(8).
  */
 #include "config.h"
 
 #include <stdio.h>
+#include <string.h>
 
 #include "daemon.h"
 #include "explain.h"
 #include "options.h"
+#include "report.h"
 
 int
 main(int argc, char **argv)
 {
 	struct options opts;
 
+	if (argc >= 2 && strcmp(argv[1], "report") == 0)
+		return report_main(argc - 1, argv + 1);
 	if (options_parse(argc, argv, &opts) != 0)
 		return OPTIONS_EXIT_USAGE;
 	switch (opts.mode) {

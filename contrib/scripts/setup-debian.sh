@@ -17,7 +17,7 @@ export DEBIAN_FRONTEND=noninteractive
 
 PACKAGES="
 	build-essential autoconf automake libtool pkg-config
-	libmilter-dev libssl-dev libyaml-dev check
+	libmilter-dev libssl-dev libyaml-dev zlib1g-dev check
 	postfix swaks libnet-ssleay-perl miltertest
 	openssl ca-certificates python3 valgrind procps
 "
