@@ -5,7 +5,9 @@
  * whatever prefix the logger puts in front: a classic syslog timestamp
  * ("Nov 28 17:30:03 host tlspolicy-milter[123]: "), an RFC 5424/ISO one
  * ("2026-11-28T17:30:03.123456+00:00 host tlspolicy-milter[123]: "), or
- * none at all in the foreground ("tlspolicy-milter: ").  The program tag
+ * none at all in the foreground ("tlspolicy-milter: "), or both when
+ * journald logs the foreground daemon's standard error under systemd
+ * ("... tlspolicy-milter[123]: tlspolicy-milter: QUEUEID: ...").  The tag
  * finds our lines; lines of other programs and our other lines (warnings,
  * reloads) are LOGPARSE_OTHER.  A line that says "tlspolicy:" after the
  * queue ID but lacks a key, repeats one or has a value the milter never
@@ -518,6 +520,9 @@ logparse_line(const char *line, struct decision *d)
 
 	if ((tag = logparse_find_tag(line, &message)) == NULL)
 		return LOGPARSE_OTHER;
+	/* Under systemd (-f) journald puts its own tag before our stderr one. */
+	if (strncmp(message, LOGPARSE_TAG ": ", sizeof(LOGPARSE_TAG) + 1) == 0)
+		message += sizeof(LOGPARSE_TAG) + 1;
 	colon = strchr(message, ':');
 	if (colon == NULL || colon == message || memchr(message, ' ', (size_t)(colon - message)))
 		return LOGPARSE_OTHER;

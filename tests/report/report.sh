@@ -126,7 +126,7 @@ fi
     > "$work/out" 2> "$work/err"
 status=$?
 if [ "$status" -eq 1 ] && grep -q "no-such-file: cannot read" "$work/err" &&
-    grep -q '"unreadable-files": 1' "$work/out" && grep -q '"decisions": 11' "$work/out"; then
+    grep -q '"unreadable-files": 1' "$work/out" && grep -q '"decisions": 12' "$work/out"; then
 	result missing-file ok
 else
 	echo "exit status $status, want 1" > "$work/diff"

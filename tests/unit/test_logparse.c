@@ -26,6 +26,8 @@ static const struct {
 	{"iso stamp", "2025-01-02T03:04:05.123456+01:00 relay tlspolicy-milter[9]: " BODY,
 	    LOGPARSE_DECISION, "2025-01-02", "relay"},
 	{"stderr form", "tlspolicy-milter: " BODY, LOGPARSE_DECISION, NULL, ""},
+	{"journald of -f", "Nov 28 17:30:03 mx tlspolicy-milter[5]: tlspolicy-milter: " BODY,
+	    LOGPARSE_DECISION, "2026-11-28", "mx"},
 	{"no pid", "Nov 28 17:30:03 mx tlspolicy-milter: " BODY, LOGPARSE_DECISION,
 	    "2026-11-28", "mx"},
 	{"other program", "Nov 28 17:30:03 mx postfix/smtpd[1]: connect from a[192.0.2.1]",
