@@ -20,6 +20,7 @@ PACKAGES="
 	libmilter-dev libssl-dev libyaml-dev zlib1g-dev check
 	postfix swaks libnet-ssleay-perl miltertest
 	openssl ca-certificates python3 valgrind procps
+	clang libclang-rt-14-dev
 "
 
 echo "postfix postfix/main_mailer_type select No configuration" |

@@ -5,6 +5,8 @@
 # The last line is the one CI reads: "N passed, N failed, N skipped".  A
 # failing test does not stop the others (make -k).  Under CI=true, or with
 # E2E_REQUIRED=1, the end-to-end tests must run: a skip is a failure.
+# Under CI=true, or with FUZZ_SECONDS set, the libFuzzer targets run too
+# (tests/fuzz/run.sh, 60 s each in CI), counted in the summary.
 # Exit status: 0 only when nothing failed.
 #   contrib/scripts/test.sh            (as root on Debian 12)
 #   SKIP_SETUP=1 contrib/scripts/test.sh   (packages already installed)
@@ -33,6 +35,27 @@ sh "$srcdir/contrib/scripts/build.sh" "$builddir" --enable-sanitizers || {
 cd "$builddir" || exit 1
 make -k -j2 check E2E_REQUIRED="$e2e_required"
 status=$?
+
+# run_tap NAME COMMAND... - a TAP suite outside automake, recorded as
+# tests/NAME.trs so the summary below counts it like the rest.
+run_tap() {
+	name=$1
+	shift
+	mkdir -p "tests/$(dirname "$name")"
+	AM_TAP_AWK=awk sh "$srcdir/build-aux/tap-driver.sh" --test-name "$name" \
+	    --log-file "tests/$name.log" --trs-file "tests/$name.trs" \
+	    --color-tests no -- "$@" || status=1
+}
+
+# The fuzz targets need their own clang build; CI gives each 60 seconds.
+if [ "${CI:-}" = true ] || [ -n "${FUZZ_SECONDS:-}" ]; then
+	fuzzdir=$(dirname "$builddir")/fuzz
+	rm -rf "$fuzzdir"
+	FUZZ_BUILDDIR=$fuzzdir
+	FUZZ_SECONDS=${FUZZ_SECONDS:-60}
+	export FUZZ_BUILDDIR FUZZ_SECONDS
+	run_tap fuzz/run sh "$srcdir/tests/fuzz/run.sh"
+fi
 
 # Show the logs of what failed, so a CI transcript is enough to debug.
 for trs in $(find tests -name '*.trs' | sort); do
