@@ -40,6 +40,9 @@ options_usage(FILE *stream)
 	    "                        [--rcpt ADDR] [--tls-version V --cipher C [--bits N]\n"
 	    "                        [--cert-subject S] [--cert-issuer I] [--verify WORD]]\n"
 	    "                        [--authenticated] [--mta-name NAME]\n"
+	    "       tlspolicy-milter report [--since DATE] [--until DATE] [--partner NAME]\n"
+	    "                        [--format text|json|svg] [--what-if enforce] [FILE...]\n"
+	    "                        (report --help for all its options)\n"
 	    "       tlspolicy-milter -h | -V\n"
 	    "defaults: -c %s\n"
 	    "          -p %s\n",
