@@ -609,3 +609,39 @@ e2e_wait_log()
 	touch "$E2E_DIR/waited-out"
 	return 1
 }
+
+# e2e_verdict_line CASE SENDER - "CASE VERDICT REASONS ACTION" from the
+# milter's first log line for SENDER ("-" for what it did not log)
+e2e_verdict_line()
+{
+	local line v=- r=- a=-
+	line=$(grep -F "sender=<$2>" "$E2E_DIR/milter.log" | head -n 1)
+	[[ $line =~ \ verdict=([^ ]*) ]] && v=${BASH_REMATCH[1]}
+	[[ $line =~ \ reasons=([^ ]*) ]] && r=${BASH_REMATCH[1]}
+	[[ $line =~ \ action=([^ ]*) ]] && a=${BASH_REMATCH[1]}
+	printf '%-24s %-7s %-16s %s\n' "$1" "$v" "$r" "$a"
+}
+
+# e2e_verdicts_diff GOT TABLE - each case in file GOT that TABLE (same
+# format, # comments) contradicts or lacks; nothing when all agree
+e2e_verdicts_diff()
+{
+	awk 'NR == FNR { if ($0 !~ /^#/ && NF == 4) want[$1] = $2 " " $3 " " $4; next }
+	NF == 4 {
+		got = $2 " " $3 " " $4
+		if (!($1 in want))
+			print $1 ": got " got ", not in " FILENAME
+		else if (want[$1] != got)
+			print $1 ": got " got ", want " want[$1]
+	}' "$2" "$1"
+}
+
+# e2e_verdicts_save MTA FILE - keep a run's verdicts where the other
+# MTA's test can compare: E2E_RESULTS_DIR, else tests/e2e in the build
+# tree (beside the milter binary).  Prints the path.
+e2e_verdicts_save()
+{
+	local dir=${E2E_RESULTS_DIR:-$(dirname "$MILTER_BIN")/tests/e2e}
+	mkdir -p "$dir" && cp "$2" "$dir/$1.verdicts.new" &&
+	    mv "$dir/$1.verdicts.new" "$dir/$1.verdicts" && echo "$dir/$1.verdicts"
+}

@@ -541,6 +541,20 @@ done
 check_no_stall
 check_reload
 
+# The verdicts against tests/e2e/verdicts.txt, which sendmail.sh checks
+# too; saved in the build tree for sendmail.sh to compare with.
+for s in $SENDERS; do
+	for p in $PROFILES; do
+		e2e_verdict_line "$s-$p" "$s-$p@$s.test"
+	done
+done >"$E2E_DIR/verdicts"
+e2e_verdict_line forged-tag forged-tag@tagger.test >>"$E2E_DIR/verdicts"
+e2e_verdict_line exempt-reject exempt-reject@rejecter.test >>"$E2E_DIR/verdicts"
+vdiff=$(e2e_verdicts_diff "$E2E_DIR/verdicts" "$here/verdicts.txt")
+[ -z "$vdiff" ]
+t_ok $? "verdicts: all $(wc -l <"$E2E_DIR/verdicts") direct cases as in tests/e2e/verdicts.txt" "$vdiff"
+e2e_verdicts_save postfix "$E2E_DIR/verdicts" >/dev/null
+
 ! grep -E 'warning: .*[Mm]ilter' "$E2E_DIR/rx/maillog" >"$E2E_DIR/milter-warnings"
 t_ok $? "receiver logged no milter warnings" "$(head -n 5 "$E2E_DIR/milter-warnings")"
 
