@@ -172,7 +172,8 @@ med() {
 
 echo
 echo "== milter protocol, mdriver -m 10 -t tls13 (median of $ROUNDS rounds, alternating)"
-printf '%-28s %6s %5s %10s %9s %9s %12s\n' milter socket conc msgs/s p50_ms p99_ms cpu_us/msg
+printf '%-30s %6s %4s %8s %8s %8s %10s %10s\n' milter socket conc msgs/s p50_ms p99_ms \
+    cpu_us/msg driver_us
 while read -r name milter sock conc msgs traffic; do
 	case $milter in
 	full_*) label="null_full (every stage)" ;;
@@ -180,9 +181,9 @@ while read -r name milter sock conc msgs traffic; do
 	tp10_*) label="tlspolicy-milter 10" ;;
 	tp100k_*) label="tlspolicy-milter 100,000" ;;
 	esac
-	printf '%-28s %6s %5s %10.0f %9.3f %9.3f %12.0f\n' "$label" "${sock%%:*}" "$conc" \
-	    "$(med "$name" msgs_per_s)" "$(med "$name" p50_ms)" "$(med "$name" p99_ms)" \
-	    "$(med "$name" milter_cpu_us)"
+	printf '%-30s %6s %4s %8.0f %8.3f %8.3f %10.0f %10.0f\n' "$label" "${sock%%:*}" \
+	    "$conc" "$(med "$name" msgs_per_s)" "$(med "$name" p50_ms)" "$(med "$name" p99_ms)" \
+	    "$(med "$name" milter_cpu_us)" "$(med "$name" driver_cpu_us)"
 done <"$W/configs"
 
 # ------------------------------------------------------------ reload under load (target 4)
