@@ -19,7 +19,8 @@
 # milter over TCP, which stalls 40 ms a message), BENCH_PORT (18900),
 # BENCH_MEMORY_MESSAGES (0: skip target 7; 1000000 runs it, minutes:
 # the 100,000-partner milter's VmRSS after 10,000 messages and after
-# that many).
+# that many), BENCH_POSTFIX (1: run tests/bench/postfix.sh for target 6
+# when root with postfix and smtp-source; 0: skip), BENCH_PF_MESSAGES.
 # Must run from a build configured without --enable-sanitizers.
 set -u
 
@@ -275,7 +276,11 @@ verdict "4: reload under load drops nothing (errors + tempfails)" \
     "$(($(field "$RELOAD_OUT" errors) + $(field "$RELOAD_OUT" tempfailed)))" "<=" 0
 verdict "4: reloads completed during that run" "$RELOADS" ">=" 1
 echo "INFO: 5: evaluation alone: $(sed -n 's/^evaluate: //p' "$W/eval.txt")"
-echo "NOT RUN: 6: through a real Postfix (see README, Performance)"
+if [ "${BENCH_POSTFIX:-1}" = 1 ]; then
+	bash "$S/postfix.sh" "$B" || ERRORS=$((ERRORS + 1))
+else
+	echo "NOT RUN: 6: through a real Postfix (BENCH_POSTFIX=0)"
+fi
 if [ "$MEMMSGS" -gt 10000 ]; then
 	echo "INFO: 7: RSS after 10,000 messages ${RSS1} kB, after $MEMMSGS ${RSS2} kB"
 	verdict "7: RSS after $MEMMSGS messages within 10% of RSS after 10,000" \
