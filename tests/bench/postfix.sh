@@ -11,7 +11,8 @@
 # session) once with smtpd_milters set and once without (postfix reload
 # between), alternating, and prints the medians, the ratio and PASS/FAIL
 # (milter on >= 0.9x milter off).  Needs root, postfix, smtp-source and
-# python3; prints "NOT RUN" and exits 0 without them.  Everything it
+# python3; prints "NOT RUN" and exits 0 without them.  BENCH_PF_MILTER=lean
+# puts null_lean (tests/bench) in the milter's place.  Everything it
 # starts is stopped by e2e_cleanup (PIDs and pid files, never names).
 set -u
 
@@ -34,6 +35,17 @@ trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
 e2e_init || exit 1
+# BENCH_PF_MILTER=lean: the same run with null_lean in the milter's place,
+# to tell the cost of the milter protocol through Postfix from the policy's.
+if [ "${BENCH_PF_MILTER:-tlspolicy}" = lean ]; then
+	cat >"$E2E_DIR/lean.sh" <<EOF
+#!/bin/sh
+while [ \$# -gt 0 ]; do [ "\$1" = -p ] && sock=\$2; shift; done
+exec "$B/tests/bench/null_lean" -p "\$sock"
+EOF
+	chmod 755 "$E2E_DIR/lean.sh"
+	MILTER_BIN=$E2E_DIR/lean.sh
+fi
 if [ -z "$POLICY" ]; then
 	python3 "$here/gen_policy.py" 10 "$E2E_DIR/p10.yaml" "$E2E_DIR/t10.txt" 10 || exit 1
 	# smtp-source connects from 127.0.0.1: judge it, do not exempt it.
@@ -96,7 +108,7 @@ done
 ON=$(median <"$E2E_DIR/on")
 OFF=$(median <"$E2E_DIR/off")
 TAGS=$(grep -c 'tlspolicy: ' "$E2E_DIR/milter.log")
-echo "postfix: smtp-source -d -s 16 -m $MSGS, median of $ROUNDS rounds alternating:" \
+echo "postfix (${BENCH_PF_MILTER:-tlspolicy}): smtp-source -d -s 16 -m $MSGS, median of $ROUNDS rounds alternating:" \
     "milter on $ON msgs/s, milter off $OFF msgs/s ($TAGS decisions logged)"
 echo "postfix: one session, 100 messages: milter on $(median <"$E2E_DIR/on.1") ms/message," \
     "milter off $(median <"$E2E_DIR/off.1") ms/message"
