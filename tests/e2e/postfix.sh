@@ -553,7 +553,13 @@ e2e_verdict_line exempt-reject exempt-reject@rejecter.test >>"$E2E_DIR/verdicts"
 vdiff=$(e2e_verdicts_diff "$E2E_DIR/verdicts" "$here/verdicts.txt")
 [ -z "$vdiff" ]
 t_ok $? "verdicts: all $(wc -l <"$E2E_DIR/verdicts") direct cases as in tests/e2e/verdicts.txt" "$vdiff"
-e2e_verdicts_save postfix "$E2E_DIR/verdicts" >/dev/null
+saved=$(e2e_verdicts_save postfix "$E2E_DIR/verdicts")
+sf=$(dirname "$saved")/sendmail.verdicts
+if [ -f "$sf" ] && [ "$sf" -nt "$here/verdicts.txt" ]; then
+	vdiff=$(e2e_verdicts_diff "$E2E_DIR/verdicts" "$sf")
+	[ -z "$vdiff" ]
+	t_ok $? "verdicts: the same as the last Sendmail run's ($sf)" "$vdiff"
+fi
 
 ! grep -E 'warning: .*[Mm]ilter' "$E2E_DIR/rx/maillog" >"$E2E_DIR/milter-warnings"
 t_ok $? "receiver logged no milter warnings" "$(head -n 5 "$E2E_DIR/milter-warnings")"
