@@ -460,6 +460,7 @@ check_reply()
 {
 	local name=$1 got tls cmd
 	tls=$(e2e_client_tls "$name")
+	G_TLS=$tls
 	got=$(e2e_final_reply "$name")
 	G_REPLY=$got
 	if [ "$tls" != "$P_CLIENT" ]; then
@@ -521,7 +522,7 @@ check_fate()
 	G_TAG=
 	case $X_FATE in
 	delivered)
-		if file=$(e2e_wait_delivered "$name"); then
+		if file=$(delivered_file "$name"); then
 			one_tag "$file" "$name" delivered
 		else
 			t_ok 1 "$name: delivered" "no message with Message-Id <$(e2e_message_id "$name")> in the mailbox"
@@ -543,15 +544,46 @@ check_fate()
 	esac
 }
 
+# index_results - read the mailbox and the milter's log once: on a
+# loaded machine a few greps per case add up to minutes.  Mail is
+# delivered before Sendmail answers the final dot (interactive mode),
+# so everything sent is there once the sessions are over.
+declare -A DELIVERED MILTER_LINES
+index_results()
+{
+	local f id line from re='sender=<([^>]*)>'
+	while IFS= read -r line; do
+		f=${line%%:*}
+		id=${line#*<}
+		DELIVERED[${id%%>*}]=$f
+	done < <(grep -iH -m 1 '^Message-Id: *<' "$E2E_DIR"/rx/mail/box/new/* 2>/dev/null)
+	while IFS= read -r line; do
+		[[ $line =~ $re ]] || continue
+		from=${BASH_REMATCH[1]}
+		MILTER_LINES[$from]="${MILTER_LINES[$from]:-}$line
+"
+	done <"$E2E_DIR/milter.log"
+}
+
+# delivered_file CASE - the delivered message of CASE (index, then a wait)
+delivered_file()
+{
+	local f=${DELIVERED[$(e2e_message_id "$1")]:-}
+	if [ -n "$f" ]; then
+		echo "$f"
+	else
+		e2e_wait_delivered "$1"
+	fi
+}
+
 # check_log CASE FROM - the milter logged its decision for this sender
 check_log()
 {
 	local name=$1 from=$2 want line
 	want="verdict=$X_VERDICT reasons=$X_REASONS action=$X_ACTION"
-	line=$(grep -F "sender=<$from>" "$E2E_DIR/milter.log" | grep -F "$want" | head -n 1)
-	[ -n "$line" ]
-	t_ok $? "$name: milter logs $want" \
-	    "lines for <$from>:" "$(grep -F "sender=<$from>" "$E2E_DIR/milter.log")"
+	line=${MILTER_LINES[$from]:-}
+	[[ $line == *" $want"* ]]
+	t_ok $? "$name: milter logs $want" "lines for <$from>:" "$line"
 }
 
 # record CASE - add the case to the decision matrix
@@ -565,7 +597,7 @@ record()
 	[45]*) got=$(printf '%s' "$G_REPLY" | awk '{ print $1, $2 }');;
 	*) got="${G_REPLY%% *} $X_FATE $(tag_summary "$G_TAG")";;
 	esac
-	matrix_row "$name" "$(e2e_client_tls "$name")" "$want" "$got"
+	matrix_row "$name" "$G_TLS" "$want" "$got"
 }
 
 # check_case CASE SENDER PROFILE - every assertion for one case
@@ -578,11 +610,17 @@ check_case()
 	record "$1"
 }
 
+# send_exempt - a rejecter's plaintext message from 127.0.0.1 (exempt)
+send_exempt()
+{
+	e2e_swaks exempt-reject "$E2E_RX_PORT" 127.0.0.1 \
+	    exempt-reject@rejecter.test "box@$E2E_DOMAIN"
+}
+
 # check_exempt - mail from 127.0.0.1 (exempt) is accepted and says so
 check_exempt()
 {
 	local name=exempt-reject file tags
-	e2e_swaks "$name" "$E2E_RX_PORT" 127.0.0.1 "$name@rejecter.test" "box@$E2E_DOMAIN"
 	G_REPLY=$(e2e_final_reply "$name")
 	[[ $G_REPLY =~ ^250\ 2\.0\.0\  ]]
 	t_ok $? "$name: exempt client 127.0.0.1 gets 250 despite plaintext" "got: $G_REPLY"
@@ -635,12 +673,12 @@ check_verdicts()
 	t_ok $? "verdicts: all $(wc -l <"$got") cases as in tests/e2e/verdicts.txt" "$diff"
 	saved=$(e2e_verdicts_save sendmail "$got")
 	pf=$(dirname "$saved")/postfix.verdicts
-	if [ -f "$pf" ]; then
+	if [ -f "$pf" ] && [ "$pf" -nt "$here/verdicts.txt" ]; then
 		diff=$(e2e_verdicts_diff "$pf" "$got")
 		[ -z "$diff" ]
 		t_ok $? "verdicts: the $(wc -l <"$pf") cases of the last Postfix run ($pf) judged the same" "$diff"
 	else
-		e2e_note "no Postfix verdicts at $pf yet: compared with the table only"
+		e2e_note "no Postfix verdicts at $pf newer than the table: compared with the table only"
 	fi
 }
 
@@ -673,9 +711,11 @@ for c in $CERT_CASES; do
 	e2e_spawn send_direct "${c%%:*}" certifier "${c#*:}"
 done
 e2e_spawn send_forged
+e2e_spawn send_exempt
 e2e_join
 SENT=$(date +%s)
 e2e_note "sent $(ls "$E2E_DIR/out" | wc -l) sessions in $((SENT - READY))s"
+index_results
 
 for s in $SENDERS; do
 	for p in $PROFILES; do
