@@ -76,7 +76,11 @@ drive() {
 	ok $? "$name" "$out"
 }
 
-PORT=$((20000 + $$ % 20000))
+# free_port - a TCP port free on 127.0.0.1 right now
+free_port() {
+	python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+PORT=$(free_port)
 
 python3 "$SRC/tests/bench/gen_policy.py" 1000 "$W/p1000.yaml" "$W/t1000.txt" 200 \
     && python3 "$SRC/tests/bench/gen_policy.py" 10 "$W/p10.yaml" "$W/t10.txt" 200 \
@@ -107,9 +111,10 @@ start tpt "inet:$PORT@127.0.0.1" "$MILTER" -f -R -c "$W/p10.yaml" -p "inet:$PORT
 drive "tlspolicy-milter inet, TLS 1.2 ECDHE: 20 messages, all tagged" \
     "inet:$PORT@127.0.0.1" 20 20 -c 2 -m 10 -T "$W/t10.txt" -t tls12ecdhe -H X-TLS-Policy
 
-start fullt "inet:$((PORT + 1))@127.0.0.1" "$T/null_full" -p "inet:$((PORT + 1))@127.0.0.1"
+PORT2=$(free_port)	# after the milter above took PORT
+start fullt "inet:$PORT2@127.0.0.1" "$T/null_full" -p "inet:$PORT2@127.0.0.1"
 drive "null_full inet: 4 messages, each with its header" \
-    "inet:$((PORT + 1))@127.0.0.1" 4 4 -c 2 -m 2 -H X-Null-Milter
+    "inet:$PORT2@127.0.0.1" 4 4 -c 2 -m 2 -H X-Null-Milter
 
 out=$("$T/mdriver" -s "unix:$W/nobody.sock" -n 7 -m 3 2>&1)
 [ $? -eq 1 ] && [ "$(field "$out" errors)" = 7 ] && [ "$(field "$out" accepted)" = 0 ]
