@@ -6,7 +6,9 @@
 # failing test does not stop the others (make -k).  Under CI=true, or with
 # E2E_REQUIRED=1, the end-to-end tests must run: a skip is a failure.
 # Under CI=true, or with FUZZ_SECONDS set, the libFuzzer targets run too
-# (tests/fuzz/run.sh, 60 s each in CI), counted in the summary.
+# (tests/fuzz/run.sh, 60 s each in CI), and under CI=true or with
+# VALGRIND=1 the unit and protocol tests under valgrind memcheck
+# (tests/valgrind/run.sh); both are counted in the summary.
 # Exit status: 0 only when nothing failed.
 #   contrib/scripts/test.sh            (as root on Debian 12)
 #   SKIP_SETUP=1 contrib/scripts/test.sh   (packages already installed)
@@ -55,6 +57,16 @@ if [ "${CI:-}" = true ] || [ -n "${FUZZ_SECONDS:-}" ]; then
 	FUZZ_SECONDS=${FUZZ_SECONDS:-60}
 	export FUZZ_BUILDDIR FUZZ_SECONDS
 	run_tap fuzz/run sh "$srcdir/tests/fuzz/run.sh"
+fi
+
+# The unit and protocol tests once more under valgrind memcheck, in a
+# build without the sanitizers (tests/valgrind/run.sh).
+if [ "${CI:-}" = true ] || [ "${VALGRIND:-0}" = 1 ]; then
+	vgdir=$(dirname "$builddir")/valgrind
+	rm -rf "$vgdir"
+	VALGRIND_BUILDDIR=$vgdir
+	export VALGRIND_BUILDDIR
+	run_tap valgrind/run sh "$srcdir/tests/valgrind/run.sh"
 fi
 
 # Show the logs of what failed, so a CI transcript is enough to debug.

@@ -124,7 +124,9 @@ function H.start_on(name, policy, opts, ...)
 		os.remove(t.sock)
 	end
 	-- exec keeps the PID, so miltertest's SIGTERM at the end reaches the milter.
-	local script = 'exec "$0" "$@" 2>>' .. H.quote(t.log)
+	-- MILTER_WRAPPER (shell words, e.g. "valgrind -q") runs it under a tool.
+	local wrapper = os.getenv("MILTER_WRAPPER") or ""
+	local script = 'exec ' .. wrapper .. ' "$0" "$@" 2>>' .. H.quote(t.log)
 	mt.startfilter("/bin/sh", "-c", script, H.bin, "-f", "-R", "-c", policy,
 		"-p", t.spec, "-P", t.pidfile, ...)
 	-- The pid file is written once the policy is loaded and the socket open.
