@@ -486,6 +486,32 @@ check_no_stall()
 	t_ok $? "latency: no Nagle stall on the inet milter socket (${ms} ms for $n messages, limit $((n * 25)) ms)"
 }
 
+# ---------------------------------------------------------------- report
+# check_report_roundtrip - `report` reads back exactly what the real
+# milter logged in this run: every decision line, none unparseable, and
+# the same number of messages per partner as the log lines name.
+check_report_roundtrip()
+{
+	local log=$E2E_DIR/milter.log json got want
+	json=$("$MILTER_BIN" report --format json "$log" 2>"$E2E_DIR/report.err")
+	t_ok $? "report: runs on the milter's own log" "$(cat "$E2E_DIR/report.err")"
+	want=$(grep ': tlspolicy: ' "$log" | sed -n 's/.* partner=\([^ ]*\) .*/\1/p' |
+	    sort | uniq -c | awk '{ printf "%s=%s ", $2, $1 }')
+	want="decisions=$(grep -c ': tlspolicy: ' "$log") unparseable=0 $want"
+	got=$(printf '%s' "$json" | python3 -c '
+import json, sys
+r = json.load(sys.stdin)
+counts = {}
+for p in r["policies"]:
+    name = p["policy"]["policy-name"]
+    if p["policy"]["policy-type"] == "tlspolicy-non-partner":
+        name = "none"
+    counts[name] = counts.get(name, 0) + p["summary"]["total-session-count"]
+print("decisions=%d unparseable=%d " % (r["input"]["decisions"], r["input"]["unparseable-lines"])
+      + "".join("%s=%d " % (k, counts[k]) for k in sorted(counts)))' 2>&1)
+	t_is "${got% }" "${want% }" "report: counts every decision line of this run, per partner"
+}
+
 # ---------------------------------------------------------------- main
 preflight
 START=$(date +%s)
@@ -572,6 +598,8 @@ wait "$pid"
 t_is "$?" 0 "milter exits 0 on SIGTERM"
 ! grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$E2E_DIR/milter.log" >"$E2E_DIR/sanitizer"
 t_ok $? "milter log has no sanitizer reports" "$(head -n 20 "$E2E_DIR/sanitizer")"
+
+check_report_roundtrip
 
 e2e_note ""
 e2e_note "decision matrix (client from $E2E_CLIENT_IP, MTA from $E2E_RELAY_IP)"
