@@ -17,46 +17,17 @@ PATH=$PATH:/usr/sbin:/sbin
 here=$(cd "$(dirname "$0")" && pwd)
 MILTER_BIN=${MILTER_BIN:-${top_builddir:-.}/tlspolicy-milter}
 . "$here/lib.sh"
+. "$here/tap.sh"
 
 T_RUN=0
 T_FAILED=0
 MATRIX=()
-
-# t_ok - one TAP result: t_ok STATUS DESCRIPTION [DIAGNOSTIC...]
-t_ok()
-{
-	local status=$1 desc=$2 line
-	shift 2
-	T_RUN=$((T_RUN + 1))
-	if [ "$status" = 0 ]; then
-		echo "ok $T_RUN - $desc"
-		return 0
-	fi
-	T_FAILED=$((T_FAILED + 1))
-	echo "not ok $T_RUN - $desc"
-	for line in "$@"; do
-		printf '%s\n' "$line" | sed 's/^/#   /'
-	done
-	return 1
-}
 
 # t_is - compare: t_is GOT WANT DESCRIPTION
 t_is()
 {
 	[ "$1" = "$2" ]
 	t_ok $? "$3" "got:  $1" "want: $2"
-}
-
-# cannot_run - skip the whole file, or fail it when E2E_REQUIRED=1
-cannot_run()
-{
-	if [ "${E2E_REQUIRED:-0}" = 1 ]; then
-		echo "1..1"
-		echo "not ok 1 - end-to-end test required (E2E_REQUIRED=1) but cannot run: $1"
-		exit 1
-	fi
-	echo "1..0 # SKIP $1"
-	exit 0
 }
 
 # preflight - what this test needs before it touches anything
@@ -154,16 +125,6 @@ expect()
 	X_TAG="$E2E_MX; verdict=$X_VERDICT; partner=$partner; tls=$P_TLS; cipher=$P_CIPHER; bits=$P_BITS; pfs=$P_PFS; reasons=$X_REASONS; action=$X_ACTION"
 }
 
-# tag_summary - "verdict reasons action" out of a tag header value
-tag_summary()
-{
-	local v='?' r='?' a='?'
-	[[ $1 =~ verdict=([^;]*) ]] && v=${BASH_REMATCH[1]}
-	[[ $1 =~ reasons=([^;]*) ]] && r=${BASH_REMATCH[1]}
-	[[ $1 =~ action=([^;]*) ]] && a=${BASH_REMATCH[1]}
-	echo "$v $r $a"
-}
-
 # matrix_row - remember one line of the decision matrix
 matrix_row()
 {
@@ -199,13 +160,6 @@ send_direct()
 
 # ---------------------------------------------------------------- checking
 # failed_command CASE - the client command that drew the first error reply
-failed_command()
-{
-	awk '
-	/^ *[-~]> / { sub(/^ *[-~]> /, ""); cmd = $0; next }
-	/^<[-~]?\*/ { sub(/:.*/, "", cmd); print cmd; exit }' "$E2E_DIR/out/$1"
-}
-
 # check_reply CASE - the client saw the expected final reply
 check_reply()
 {

@@ -1,0 +1,50 @@
+# tap.sh - TAP helpers shared by the end-to-end tests (postfix.sh,
+# sendmail.sh).  Sourced by bash after lib.sh; the caller sets T_RUN=0 and
+# T_FAILED=0 and prints the plan ("1..$T_RUN") at the end.
+
+# t_ok - one TAP result: t_ok STATUS DESCRIPTION [DIAGNOSTIC...]
+t_ok()
+{
+	local status=$1 desc=$2 line
+	shift 2
+	T_RUN=$((T_RUN + 1))
+	if [ "$status" = 0 ]; then
+		echo "ok $T_RUN - $desc"
+		return 0
+	fi
+	T_FAILED=$((T_FAILED + 1))
+	echo "not ok $T_RUN - $desc"
+	for line in "$@"; do
+		printf '%s\n' "$line" | sed 's/^/#   /'
+	done
+	return 1
+}
+
+# cannot_run - skip the whole file, or fail it when E2E_REQUIRED=1
+cannot_run()
+{
+	if [ "${E2E_REQUIRED:-0}" = 1 ]; then
+		echo "1..1"
+		echo "not ok 1 - end-to-end test required (E2E_REQUIRED=1) but cannot run: $1"
+		exit 1
+	fi
+	echo "1..0 # SKIP $1"
+	exit 0
+}
+
+# tag_summary - "verdict reasons action" out of a tag header value
+tag_summary()
+{
+	local v='?' r='?' a='?'
+	[[ $1 =~ verdict=([^;]*) ]] && v=${BASH_REMATCH[1]}
+	[[ $1 =~ reasons=([^;]*) ]] && r=${BASH_REMATCH[1]}
+	[[ $1 =~ action=([^;]*) ]] && a=${BASH_REMATCH[1]}
+	echo "$v $r $a"
+}
+
+failed_command()
+{
+	awk '
+	/^ *[-~]> / { sub(/^ *[-~]> /, ""); cmd = $0; next }
+	/^<[-~]?\*/ { sub(/:.*/, "", cmd); print cmd; exit }' "$E2E_DIR/out/$1"
+}
