@@ -1,10 +1,25 @@
 /*
  * daemon - the one start-up path of the milter (milter-regex's main()
- * order): check who we are -> block signals -> cipher table -> policy
- * (fatal with every diagnostic) -> RLIMIT_NOFILE -> register -> open the
- * socket and give it its owner and mode (TCP_NODELAY for inet) -> drop
- * privileges -> detach unless -f -> pid file -> reload thread ->
- * smfi_main().
+ * order): check who we are -> block signals -> cipher table -> policy,
+ * read as root (fatal with every diagnostic) -> RLIMIT_NOFILE ->
+ * register -> replace a stale unix socket, refuse a live one or a file
+ * that is no socket -> open the socket and give it its owner and mode
+ * (TCP_NODELAY for inet) -> detach unless -f -> pid file, as root ->
+ * drop privileges -> reload thread -> smfi_main().
+ *
+ * Privileges: as root the milter refuses to start without -u (and with
+ * a -u that names root): it needs root only to open the socket in a
+ * directory the MTA can reach and to write the pid file, so everything
+ * after that, every connection and every reload, runs as the -u user.
+ * A reload therefore reads the policy as that user; a start-up warning
+ * says when it cannot.
+ *
+ * Files: the unix socket is created 0660 (umask, then chmod) and given
+ * to the -u user and group.  An existing path is removed only when it
+ * is a socket nobody listens on (a crash left it); libmilter's own
+ * removal would take over a live milter's socket, so it is not used.
+ * The pid file is written 0644 as root, never through a symbolic link
+ * and never into a file that is not a plain one of ours.
  *
  * Signals: SIGHUP, SIGINT, SIGTERM and SIGUSR1 are blocked before any
  * thread exists, so every thread inherits the mask.  libmilter's own
@@ -40,6 +55,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <libmilter/mfapi.h>
@@ -53,6 +69,7 @@
 #include "tls.h"
 
 #define DAEMON_SOCKET_MODE	0660
+#define DAEMON_PIDFILE_MODE	0644
 #define DAEMON_SCAN_FDS		1024	/* highest descriptor searched for the listener */
 
 /* The account named by -u, resolved once. */
@@ -74,26 +91,32 @@ daemon_resolve_user(const struct options *opts, struct daemon_ids *ids)
 	struct group *gr;
 
 	memset(ids, 0, sizeof(*ids));
-	if (opts->user != NULL) {
-		snprintf(user, sizeof(user), "%s", opts->user);
-		user[strcspn(user, ":")] = '\0';
-		group = strchr(opts->user, ':');
-		if ((pw = getpwnam(user)) == NULL)
-			fatal("-u %s: no such user", user);
-		ids->set = true;
-		ids->uid = pw->pw_uid;
-		ids->gid = pw->pw_gid;
-		if (group != NULL) {
-			if ((gr = getgrnam(group + 1)) == NULL)
-				fatal("-u %s: no such group", opts->user);
-			ids->gid = gr->gr_gid;
-		}
-	}
-	if (opts->allow_root)
+	if (opts->user == NULL) {
+		if (geteuid() == 0)
+			fatal("refusing to serve as root: give -u user[:group] (for example "
+			    "-u tlspolicy-milter:postfix); the socket and pid file are made "
+			    "as root, then privileges are dropped to that user");
 		return;
-	if ((ids->set && ids->uid == 0) || (!ids->set && geteuid() == 0))
-		fatal("refusing to serve as root: give -u user[:group] to drop privileges "
-		    "after the socket is open, or -R to run as root anyway");
+	}
+	snprintf(user, sizeof(user), "%s", opts->user);
+	user[strcspn(user, ":")] = '\0';
+	group = strchr(opts->user, ':');
+	if ((pw = getpwnam(user)) == NULL)
+		fatal("-u %s: no such user", user);
+	ids->set = true;
+	ids->uid = pw->pw_uid;
+	ids->gid = pw->pw_gid;
+	if (group != NULL) {
+		if ((gr = getgrnam(group + 1)) == NULL)
+			fatal("-u %s: no such group", opts->user);
+		ids->gid = gr->gr_gid;
+	}
+	if (ids->uid == 0)
+		fatal("-u %s: that is root; refusing to serve as root: name an "
+		    "unprivileged user", opts->user);
+	/* Checked now, before anything is created, not at the drop. */
+	if (geteuid() != 0 && (geteuid() != ids->uid || getegid() != ids->gid))
+		fatal("-u %s: changing the user needs root", opts->user);
 }
 
 /* daemon_block_signals - before any thread: every thread inherits the mask */
@@ -210,6 +233,47 @@ daemon_nodelay_listeners(void)
 		log_warn("no listening TCP socket found for TCP_NODELAY");
 }
 
+/*
+ * daemon_clear_stale_socket - make room for our unix socket, safely: a
+ * socket nobody listens on (a crash or kill -9 left it) is removed; a
+ * live one belongs to another milter and a file that is no socket is
+ * somebody's data, so both stop the start.
+ */
+static void
+daemon_clear_stale_socket(const char *path)
+{
+	struct sockaddr_un sun;
+	struct stat st;
+	int fd, rc, saved;
+
+	if (lstat(path, &st) != 0) {
+		if (errno == ENOENT)
+			return;
+		fatal("socket %s: %s", path, strerror(errno));
+	}
+	if (!S_ISSOCK(st.st_mode))
+		fatal("socket %s: the path exists and is not a socket; not removing it", path);
+	memset(&sun, 0, sizeof(sun));
+	sun.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sun.sun_path))
+		fatal("socket %s: path too long", path);
+	memcpy(sun.sun_path, path, strlen(path));
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) < 0)
+		fatal("socket: %s", strerror(errno));
+	rc = connect(fd, (struct sockaddr *)&sun, sizeof(sun));
+	saved = errno;
+	close(fd);
+	/* EAGAIN: a listener whose backlog is full is alive all the same. */
+	if (rc == 0 || saved == EAGAIN || saved == EINPROGRESS)
+		fatal("socket %s: another milter is listening there; not taking it over "
+		    "(stop it first, or give another -p)", path);
+	if (saved != ECONNREFUSED)
+		fatal("socket %s: cannot tell whether it is in use: %s", path, strerror(saved));
+	if (unlink(path) != 0 && errno != ENOENT)
+		fatal("socket %s: cannot remove the stale socket: %s", path, strerror(errno));
+	log_info("removed the stale socket %s (nothing was listening)", path);
+}
+
 /* daemon_open_socket - libmilter's socket, with our mode, owner and options */
 static void
 daemon_open_socket(const char *spec, const struct daemon_ids *ids)
@@ -222,10 +286,13 @@ daemon_open_socket(const char *spec, const struct daemon_ids *ids)
 		fatal("-p %s: socket name too long", spec);
 	if (smfi_setconn(conn) != MI_SUCCESS)
 		fatal("-p %s: libmilter does not accept this socket", spec);
+	if (path != NULL)
+		daemon_clear_stale_socket(path);
 	/* Created 0660 from the start: no moment when anyone may connect. */
 	old_mask = umask(0117);
 	errno = 0;
-	if (smfi_opensocket(true) != MI_SUCCESS)
+	/* false: whatever appeared since the check above makes bind() fail. */
+	if (smfi_opensocket(false) != MI_SUCCESS)
 		fatal("cannot open the milter socket %s%s%s", spec, errno != 0 ? ": " : "",
 		    errno != 0 ? strerror(errno) : "");
 	umask(old_mask);
@@ -239,13 +306,8 @@ daemon_open_socket(const char *spec, const struct daemon_ids *ids)
 static void
 drop_privileges(const struct daemon_ids *ids)
 {
-	if (!ids->set)
-		return;
-	if (geteuid() != 0) {
-		if (geteuid() == ids->uid && getegid() == ids->gid)
-			return;
-		fatal("-u needs root to change the user");
-	}
+	if (!ids->set || geteuid() != 0)
+		return;		/* already that user: daemon_resolve_user() checked */
 	if (setgroups(1, &ids->gid) != 0)
 		fatal("setgroups(%lu): %s", (unsigned long)ids->gid, strerror(errno));
 	if (setgid(ids->gid) != 0)
@@ -285,17 +347,71 @@ daemon_detach(void)
 	log_detach();
 }
 
-/* daemon_write_pidfile - our process ID, for kill -USR1 */
+/*
+ * daemon_write_pidfile - our process ID, for kill -USR1.  Written as
+ * root before the drop, so the -u user cannot rewrite it to make an
+ * init script signal another process.  O_NOFOLLOW and the checks refuse
+ * a symbolic link, a file with other links and a file of someone else;
+ * our own stale pid file (the -u user could not remove it) is reused.
+ */
 static void
 daemon_write_pidfile(const char *path)
 {
-	FILE *fp;
+	char line[32];
+	struct stat st;
+	int fd, len;
 
-	if ((fp = fopen(path, "w")) == NULL)
+	fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC,
+	    DAEMON_PIDFILE_MODE);
+	if (fd < 0 && errno == ELOOP)
+		fatal("pid file %s: is a symbolic link; not following it", path);
+	if (fd < 0)
 		fatal("pid file %s: %s", path, strerror(errno));
-	fprintf(fp, "%ld\n", (long)getpid());
-	if (fclose(fp) != 0)
+	if (fstat(fd, &st) != 0)
 		fatal("pid file %s: %s", path, strerror(errno));
+	if (!S_ISREG(st.st_mode) || st.st_nlink != 1 || st.st_uid != geteuid())
+		fatal("pid file %s: exists and is not a plain file of ours "
+		    "(type, links or owner); not writing into it", path);
+	if (fchmod(fd, DAEMON_PIDFILE_MODE) != 0 || ftruncate(fd, 0) != 0)
+		fatal("pid file %s: %s", path, strerror(errno));
+	len = snprintf(line, sizeof(line), "%ld\n", (long)getpid());
+	if (write(fd, line, (size_t)len) != len || close(fd) != 0)
+		fatal("pid file %s: %s", path, strerror(errno));
+}
+
+/*
+ * daemon_check_reloadable - after the drop: can this user read the
+ * policy again?  Start-up read it as root; a reload will not.
+ */
+static void
+daemon_check_reloadable(const char *path, const struct options *opts)
+{
+	if (opts->user == NULL || access(path, R_OK) == 0)
+		return;
+	log_warn("%s: not readable by %s (%s): a reload (SIGUSR1) will fail and keep "
+	    "the current policy; make the file and its directories readable by that user",
+	    path, opts->user, strerror(errno));
+}
+
+/*
+ * daemon_policy_path - the policy file as reloads will find it: without
+ * -f the daemon moves to "/", so a relative name is made absolute now.
+ * Symbolic links are kept: a reload follows the link as it is then.
+ */
+static const char *
+daemon_policy_path(const struct options *opts)
+{
+	static char path[4096];
+	char cwd[4096 - 256];
+
+	if (opts->foreground || opts->policy_file[0] == '/')
+		return opts->policy_file;
+	if (getcwd(cwd, sizeof(cwd)) == NULL)
+		fatal("getcwd: %s", strerror(errno));
+	if ((size_t)snprintf(path, sizeof(path), "%s/%s", cwd, opts->policy_file)
+	    >= sizeof(path))
+		fatal("-c %s: path too long", opts->policy_file);
+	return path;
 }
 
 /* daemon_reload_main - the reload thread: SIGUSR1 reloads the policy */
@@ -344,6 +460,7 @@ daemon_run(const struct options *opts)
 	struct smfiDesc desc;
 	struct cipher_table *table;
 	struct policy *policy;
+	const char *policy_file;
 	char err[256];
 	int status;
 
@@ -352,8 +469,9 @@ daemon_run(const struct options *opts)
 	daemon_block_signals();
 	if ((table = cipher_table_new(err, sizeof(err))) == NULL)
 		fatal("cannot index OpenSSL's ciphers: %s", err);
-	policy = daemon_load_policy(opts->policy_file);
-	log_info("policy %s: %zu partners, %zu selectors, mode %s", opts->policy_file,
+	policy_file = daemon_policy_path(opts);
+	policy = daemon_load_policy(policy_file);
+	log_info("policy %s: %zu partners, %zu selectors, mode %s", policy_file,
 	    policy_partner_count(policy), policy_selector_count(policy),
 	    policy_mode_name(policy_mode(policy)));
 	holder_init(policy);
@@ -362,16 +480,22 @@ daemon_run(const struct options *opts)
 	if (smfi_register(desc) != MI_SUCCESS)
 		fatal("smfi_register failed");
 	daemon_open_socket(opts->socket, &ids);
-	drop_privileges(&ids);
 	if (!opts->foreground)
 		daemon_detach();
 	if (opts->pidfile != NULL)
 		daemon_write_pidfile(opts->pidfile);
-	log_info("listening on %s", opts->socket);
-	status = daemon_serve(opts->policy_file);
+	drop_privileges(&ids);
+	daemon_check_reloadable(policy_file, opts);
+	log_info("listening on %s%s%s", opts->socket, ids.set ? " as " : "",
+	    ids.set ? opts->user : "");
+	status = daemon_serve(policy_file);
 	log_info("stopped");
 	holder_shutdown();
-	/* libmilter leaves its unix socket behind; best effort after -u. */
+	/*
+	 * Best effort: after -u the directories are usually root's, so the
+	 * socket may stay (the next start removes it as stale) and so may
+	 * the pid file (the next start rewrites it).
+	 */
 	if (daemon_unix_path(opts->socket) != NULL)
 		unlink(daemon_unix_path(opts->socket));
 	if (opts->pidfile != NULL)

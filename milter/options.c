@@ -32,7 +32,7 @@ void
 options_usage(FILE *stream)
 {
 	fprintf(stream,
-	    "usage: tlspolicy-milter [-f] [-R] [-c policy] [-p socket] [-u user[:group]]\n"
+	    "usage: tlspolicy-milter [-f] [-c policy] [-p socket] [-u user[:group]]\n"
 	    "                        [-P pidfile]\n"
 	    "       tlspolicy-milter -n [-c policy]\n"
 	    "       tlspolicy-milter explain [-c policy] --client-ip IP [--client-host NAME |\n"
@@ -94,8 +94,9 @@ options_parse_daemon(int argc, char **argv, struct options *opts)
 			opts->pidfile = optarg;
 			break;
 		case 'R':
-			opts->allow_root = true;
-			break;
+			/* Gone: serving as root is never needed; say what replaces it. */
+			return options_error("-R is no longer accepted",
+			    "as root give -u user[:group] (the socket is opened before the drop)");
 		case 'n':
 			opts->mode = OPTIONS_MODE_CHECK;
 			break;

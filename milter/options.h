@@ -42,10 +42,9 @@ struct explain_args {
 struct options {
 	enum options_mode mode;
 	bool foreground;		/* -f */
-	bool allow_root;		/* -R */
 	const char *policy_file;	/* -c */
 	const char *socket;		/* -p, libmilter syntax */
-	const char *user;		/* -u user[:group], NULL: stay who we are */
+	const char *user;		/* -u user[:group]; required as root */
 	const char *pidfile;		/* -P, NULL: none */
 	struct explain_args explain;
 };

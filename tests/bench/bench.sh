@@ -121,11 +121,11 @@ echo "== evaluation alone (bench_eval)"
 # ------------------------------------------------------------ milters
 start full_u "unix:$W/full.sock" "$B/tests/bench/null_full" -p "unix:$W/full.sock"
 start lean_u "unix:$W/lean.sock" "$B/tests/bench/null_lean" -p "unix:$W/lean.sock"
-start tp10_u "unix:$W/tp10.sock" "$MILTER" -f -R -c "$W/p10.yaml" -p "unix:$W/tp10.sock"
-start tp100k_u "unix:$W/tp100k.sock" "$MILTER" -f -R -c "$W/p100k.yaml" -p "unix:$W/tp100k.sock"
+start tp10_u "unix:$W/tp10.sock" "$MILTER" -f $(test "$(id -u)" != 0 || echo -u nobody) -c "$W/p10.yaml" -p "unix:$W/tp10.sock"
+start tp100k_u "unix:$W/tp100k.sock" "$MILTER" -f $(test "$(id -u)" != 0 || echo -u nobody) -c "$W/p100k.yaml" -p "unix:$W/tp100k.sock"
 start full_t "inet:$PORT@127.0.0.1" "$B/tests/bench/null_full" -p "inet:$PORT@127.0.0.1"
 start lean_t "inet:$((PORT + 1))@127.0.0.1" "$B/tests/bench/null_lean" -p "inet:$((PORT + 1))@127.0.0.1"
-start tp10_t "inet:$((PORT + 2))@127.0.0.1" "$MILTER" -f -R -c "$W/p10.yaml" \
+start tp10_t "inet:$((PORT + 2))@127.0.0.1" "$MILTER" -f $(test "$(id -u)" != 0 || echo -u nobody) -c "$W/p10.yaml" \
     -p "inet:$((PORT + 2))@127.0.0.1"
 
 # Configurations: NAME MILTER SOCKET CONCURRENCY MESSAGES TRAFFIC

@@ -101,13 +101,13 @@ start lean "unix:$W/lean.sock" "$T/null_lean" -p "unix:$W/lean.sock"
 drive "null_lean unix: 40 messages at concurrency 4, each with its header" \
     "unix:$W/lean.sock" 40 40 -c 4 -m 5 -H X-Null-Milter
 
-start tp "unix:$W/tp.sock" "$MILTER" -f -R -c "$W/p1000.yaml" -p "unix:$W/tp.sock"
+start tp "unix:$W/tp.sock" "$MILTER" -f $(test "$(id -u)" != 0 || echo -u nobody) -c "$W/p1000.yaml" -p "unix:$W/tp.sock"
 drive "tlspolicy-milter unix, TLS 1.3: 50 messages of mixed traffic, all tagged" \
     "unix:$W/tp.sock" 50 50 -c 4 -m 5 -T "$W/t1000.txt" -H X-TLS-Policy
 drive "tlspolicy-milter unix, plaintext: every message gets a final reply" \
     "unix:$W/tp.sock" 50 any -c 4 -m 5 -T "$W/t1000.txt" -t plain
 
-start tpt "inet:$PORT@127.0.0.1" "$MILTER" -f -R -c "$W/p10.yaml" -p "inet:$PORT@127.0.0.1"
+start tpt "inet:$PORT@127.0.0.1" "$MILTER" -f $(test "$(id -u)" != 0 || echo -u nobody) -c "$W/p10.yaml" -p "inet:$PORT@127.0.0.1"
 drive "tlspolicy-milter inet, TLS 1.2 ECDHE: 20 messages, all tagged" \
     "inet:$PORT@127.0.0.1" 20 20 -c 2 -m 10 -T "$W/t10.txt" -t tls12ecdhe -H X-TLS-Policy
 

@@ -324,7 +324,7 @@ e2e_milter_start()
 {
 	local policy=$1
 	cp "$policy" "$E2E_DIR/milter.yaml" || return 1
-	"$MILTER_BIN" -f -R -c "$E2E_DIR/milter.yaml" \
+	"$MILTER_BIN" -f $(test "$(id -u)" != 0 || echo -u nobody) -c "$E2E_DIR/milter.yaml" \
 	    -p "inet:$E2E_MILTER_PORT@127.0.0.1" -P "$E2E_DIR/milter.pid" \
 	    </dev/null >>"$E2E_DIR/milter.log" 2>&1 &
 	E2E_MILTER_PID=$!

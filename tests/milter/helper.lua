@@ -4,8 +4,11 @@
 --   local H = dofile(os.getenv("top_srcdir") .. "/tests/milter/helper.lua")
 -- and starts its own milter on its own socket under $top_builddir/tests/tmp,
 -- so tests are independent and may run in parallel.  The milter runs in the
--- foreground (-f, -R: the tests run as whoever runs make check); its stderr
--- (the log lines) goes to tests/tmp/NAME.log, which a failing check prints.
+-- foreground (-f) as whoever runs make check; as root it must drop to a user
+-- (-u H.user, default nobody, or MILTER_TEST_USER), which then has to read a
+-- policy again on reload: if that user cannot reach tests/tmp (a build tree
+-- under /root), the files go to a directory of their own under /tmp.  Its
+-- stderr (the log lines) goes to H.tmp/NAME.log, which a failing check prints.
 --
 -- The MTA side follows what Postfix does: macros for a stage are sent just
 -- before that stage's command (libmilter clears later stages' macros at each
@@ -44,6 +47,40 @@ end
 -- H.quote - one shell word
 function H.quote(s)
 	return "'" .. string.gsub(s, "'", "'\\''") .. "'"
+end
+
+-- first_line - the first line a shell command prints, or nil
+local function first_line(command)
+	local p = io.popen(command)
+	local line = p:read("*l")
+	p:close()
+	return line
+end
+
+H.root = first_line("id -u") == "0"
+H.user = os.getenv("MILTER_TEST_USER") or "nobody"
+
+-- H.user_can - whether H.user passes "test FLAG path" (always true unless root)
+function H.user_can(flag, path)
+	if not H.root then
+		return true
+	end
+	return os.execute("setpriv --reuid=" .. H.quote(H.user) .. " --regid=$(id -g " ..
+		H.quote(H.user) .. ") --clear-groups test " .. flag .. " " .. H.quote(path) ..
+		" 2>/dev/null") == true
+end
+
+-- H.tmp, as root: somewhere H.user can read (one per build tree).
+if H.root then
+	os.execute("mkdir -p " .. H.quote(H.tmp))
+	if not H.user_can("-x", H.tmp) then
+		local hash = 5381
+		for i = 1, #H.builddir do
+			hash = (hash * 33 + string.byte(H.builddir, i)) % 4294967296
+		end
+		H.tmp = string.format("/tmp/tlspolicy-milter-tests.%08x", hash)
+		os.execute("mkdir -p " .. H.quote(H.tmp) .. " && chmod 755 " .. H.quote(H.tmp))
+	end
 end
 
 -- H.read - a whole file, or "" when it cannot be read
@@ -101,6 +138,7 @@ end
 -- arguments; opts (may be nil) may set spec (where to listen, libmilter
 -- syntax; default a unix socket of the test's own), pidfile, and
 -- may_fail (return nil instead of failing when the milter does not start).
+-- As root, "-u H.user" is added unless the arguments give a -u.
 -- Returns the test handle { name, spec, sock, log, pidfile, policy }.
 function H.start_on(name, policy, opts, ...)
 	opts = opts or {}
@@ -127,8 +165,17 @@ function H.start_on(name, policy, opts, ...)
 	-- MILTER_WRAPPER (shell words, e.g. "valgrind -q") runs it under a tool.
 	local wrapper = os.getenv("MILTER_WRAPPER") or ""
 	local script = 'exec ' .. wrapper .. ' "$0" "$@" 2>>' .. H.quote(t.log)
-	mt.startfilter("/bin/sh", "-c", script, H.bin, "-f", "-R", "-c", policy,
-		"-p", t.spec, "-P", t.pidfile, ...)
+	local args = { ... }
+	local has_user = false
+	for _, a in ipairs(args) do
+		has_user = has_user or a == "-u"
+	end
+	if H.root and not has_user then
+		args[#args + 1] = "-u"
+		args[#args + 1] = H.user
+	end
+	mt.startfilter("/bin/sh", "-c", script, H.bin, "-f", "-c", policy,
+		"-p", t.spec, "-P", t.pidfile, unpack(args))
 	-- The pid file is written once the policy is loaded and the socket open.
 	if opts.may_fail then
 		return H.wait_pid(t) ~= nil and t or nil
