@@ -8,6 +8,8 @@
  *              policy has recipient selectors) and end of message; no
  *              reply at all for CONNECT, HELO and headers; and the macro
  *              lists below, so that the TLS macros also come with MAIL.
+ *              An MTA that ignores the macro request cannot prove
+ *              plaintext: see callbacks_evaluate().
  *   connect    facts_set_client() + facts_update(CONNECT).
  *   helo       facts_set_helo() + facts_update(HELO): runs again after
  *              STARTTLS, which replaces the TLS facts.
@@ -54,6 +56,15 @@
 #define CALLBACKS_NAME		"tlspolicy-milter"
 #define CALLBACKS_WARN_EVERY	60	/* seconds between loud configuration warnings */
 
+/*
+ * In conn->pflags beside the SMFIP_* bits (the highest is bit 20): the
+ * MTA did not take our macro lists, so it sends only the macros its own
+ * configuration names, and a missing TLS macro does not prove plaintext.
+ */
+#define CALLBACKS_NO_SYMLIST	(1UL << 31)
+
+#define CALLBACKS_TLS_MACROS	"{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}"
+
 static const struct cipher_table *callbacks_table;
 
 /* The milter listens on a unix socket: no Nagle, so no-reply steps are cheap. */
@@ -61,6 +72,12 @@ static bool callbacks_local_socket;
 
 /* Protocol flags of the latest negotiation, for a connection reused after QUIT_NC. */
 static atomic_ulong callbacks_last_pflags;
+
+/*
+ * An MTA that ignored our macro request has sent TLS macros: its own
+ * lists name them, so from now on their absence means plaintext.
+ */
+static atomic_bool callbacks_tls_macros_proven;
 
 static time_t callbacks_missing_clock;
 static time_t callbacks_symlist_clock;
@@ -151,10 +168,10 @@ callbacks_check_offer(unsigned long actions)
 		    "cannot be tagged and will be deferred", actions);
 	if ((actions & SMFIF_SETSYMLIST) == 0
 	    && log_limit_pass(&callbacks_symlist_clock, CALLBACKS_WARN_EVERY))
-		log_warn("the MTA does not take macro requests (SMFIF_SETSYMLIST): set "
-		    "milter_protocol = 6, or add the TLS macros to the MAIL stage: "
-		    "milter_mail_macros = i {auth_type} {auth_authen} {mail_addr} "
-		    "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer}");
+		log_warn("the MTA does not take macro requests (SMFIF_SETSYMLIST): it sends "
+		    "only the macros its own lists name; they need the TLS macros at HELO "
+		    "and MAIL, e.g. Postfix milter_mail_macros = i {auth_type} "
+		    "{auth_authen} {mail_addr} " CALLBACKS_TLS_MACROS);
 }
 
 /* mlfi_negotiate - pick actions, protocol steps and macros */
@@ -166,6 +183,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	const unsigned long actions = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_QUARANTINE
 	    | SMFIF_SETSYMLIST;
 	struct conn_state *conn;
+	unsigned long pflags;
 
 	(void)f2;
 	(void)f3;
@@ -173,12 +191,15 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 	*pf1 = f1 & callbacks_protocol_wanted();
 	*pf2 = 0;
 	*pf3 = 0;
-	atomic_store(&callbacks_last_pflags, *pf1);
+	pflags = *pf1;
 	callbacks_check_offer(f0);
 	if ((*pf0 & SMFIF_SETSYMLIST) != 0)
 		callbacks_request_macros(ctx);
+	else
+		pflags |= CALLBACKS_NO_SYMLIST;
+	atomic_store(&callbacks_last_pflags, pflags);
 	conn_free(callbacks_conn(ctx));
-	if ((conn = conn_new(*pf1)) == NULL)
+	if ((conn = conn_new(pflags)) == NULL)
 		log_err("out of memory for a new connection; its mail will be deferred");
 	smfi_setpriv(ctx, conn);
 	return SMFIS_CONTINUE;
@@ -240,18 +261,58 @@ static void
 callbacks_warn_missing(const struct conn_state *conn, const struct policy *policy)
 {
 	char client[300];
+	bool accept;
 
 	if (!log_limit_pass(&callbacks_missing_clock, CALLBACKS_WARN_EVERY))
 		return;
 	text_safe_copy(client, sizeof(client), conn->facts.client_ip, 64, NULL);
+	accept = policy_on_missing_macros(policy) == POLICY_MISSING_ACCEPT;
+	if (conn->facts.macros_seen) {
+		log_err("the MTA sent no TLS macros for client [%s] and ignores the milter's "
+		    "macro request: TLS cannot be told from plaintext, so its mail is %s "
+		    "(on_missing_macros: %s); fix the MTA: add %s to Postfix's "
+		    "milter_helo_macros and milter_mail_macros, or to Sendmail's "
+		    "confMILTER_MACROS_HELO and confMILTER_MACROS_ENVFROM with {verify}",
+		    client, accept ? "tagged" : "deferred",
+		    accept ? "accept" : "tempfail", CALLBACKS_TLS_MACROS);
+		return;
+	}
 	log_err("the MTA sent no milter macros for client [%s]: TLS cannot be told from "
-	    "plaintext, so its mail is %s (on_missing_macros: %s)", client,
-	    policy_on_missing_macros(policy) == POLICY_MISSING_ACCEPT ? "tagged" : "deferred",
-	    policy_on_missing_macros(policy) == POLICY_MISSING_ACCEPT ? "accept" : "tempfail");
-	log_err("fix the MTA: Postfix main.cf needs milter_protocol = 6 and macro lists "
-	    "that are not empty, e.g. milter_connect_macros = j {daemon_name} v, and "
-	    "smtpd_milter_maps must not drop this milter; Sendmail needs "
-	    "confMILTER_MACROS_HELO/ENVFROM with the TLS macros and {verify}");
+	    "plaintext, so its mail is %s (on_missing_macros: %s); fix the MTA: Postfix "
+	    "main.cf needs macro lists that are not empty, e.g. milter_connect_macros = "
+	    "j {daemon_name} v, and smtpd_milter_maps must not drop this milter; Sendmail "
+	    "needs confMILTER_MACROS_HELO/ENVFROM with the TLS macros and {verify}", client,
+	    accept ? "tagged" : "deferred", accept ? "accept" : "tempfail");
+}
+
+/*
+ * callbacks_evaluate - policy_evaluate(), except that a verdict resting
+ * on "no TLS" becomes the missing-macros verdict when the MTA ignored
+ * our macro request and no TLS macro came: then the session may well be
+ * TLS with the TLS macros left out of the MTA's lists, and refusing it
+ * (5xx) or tagging it as plaintext would be a guess.  Until such an MTA
+ * has once sent a TLS macro, plaintext that a policy refuses for want of
+ * TLS is deferred (or tagged) too: there is no telling it apart, and
+ * the log says the fix.
+ */
+static void
+callbacks_evaluate(const struct conn_state *conn, const struct policy *policy,
+    const char *rcpt, struct verdict *verdict)
+{
+	struct session_facts unknown;
+
+	policy_evaluate(policy, &conn->facts, rcpt, verdict);
+	if ((conn->pflags & CALLBACKS_NO_SYMLIST) == 0)
+		return;
+	if (conn->facts.tls)
+		atomic_store(&callbacks_tls_macros_proven, true);
+	if (conn->facts.tls || (verdict->reasons & REASON_NO_TLS) == 0
+	    || atomic_load(&callbacks_tls_macros_proven))
+		return;
+	/* A shallow copy: evaluation only reads it. */
+	unknown = conn->facts;
+	unknown.macros_seen = false;
+	policy_evaluate(policy, &unknown, rcpt, verdict);
 }
 
 /* callbacks_address - an address without one pair of angle brackets (malloc'd) */
@@ -284,7 +345,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 	}
 	facts_set_sender(&conn->facts, argv[0]);
 	facts_update(&conn->facts, FACTS_STAGE_MAIL, callbacks_macro, ctx, callbacks_table);
-	policy_evaluate(msg->policy, &conn->facts, NULL, &msg->verdict);
+	callbacks_evaluate(conn, msg->policy, NULL, &msg->verdict);
 	msg->judged = true;
 	if ((msg->verdict.reasons & REASON_MISSING_MACROS) != 0)
 		callbacks_warn_missing(conn, msg->policy);
@@ -300,7 +361,7 @@ callbacks_rcpt_verdict(SMFICTX *ctx, struct conn_state *conn, const char *rcpt)
 {
 	struct verdict verdict;
 
-	policy_evaluate(conn->msg.policy, &conn->facts, rcpt, &verdict);
+	callbacks_evaluate(conn, conn->msg.policy, rcpt, &verdict);
 	if (verdict.selector == POLICY_SELECTOR_NONE)
 		return SMFIS_CONTINUE;
 	if (verdict.effective >= POLICY_ACTION_DEFER) {
