@@ -12,8 +12,9 @@
  * block is wider or narrower than another partner's.
  *
  * Nodes and entries live in two arrays addressed by number (node 0 is
- * the "no node" sentinel), so the trie costs two allocations plus one
- * string per block.  The index owns a copy of each pattern as written.
+ * the "no node" sentinel), so the trie costs two allocations plus the
+ * blocks of its string arena, where it keeps a copy of each pattern as
+ * written.
  * The only error is running out of memory.
  */
 #include "config.h"
@@ -28,7 +29,7 @@
 
 struct cidr_entry {
 	char *pattern;			/* as written in the policy */
-	size_t partner;
+	uint32_t partner;		/* < UINT32_MAX: see cc_partner_new() */
 	unsigned line;
 	unsigned column;
 };
@@ -48,6 +49,7 @@ struct cidr_index {
 	size_t entry_count;
 	size_t entry_cap;
 	uint32_t root[2];		/* IPv4, IPv6 */
+	struct strarena *strings;	/* the patterns */
 };
 
 /* cidr_bit - bit i (0 = most significant) of an address. */
@@ -92,12 +94,9 @@ cidr_index_new(void)
 void
 cidr_index_free(struct cidr_index *index)
 {
-	size_t i;
-
 	if (index == NULL)
 		return;
-	for (i = 0; i < index->entry_count; i++)
-		free(index->entries[i].pattern);
+	strarena_free(index->strings);
 	free(index->entries);
 	free(index->nodes);
 	free(index);
@@ -206,17 +205,17 @@ cidr_index_add(struct cidr_index *index, const struct cidr *block, const char *p
 		if (previous != NULL)
 			cidr_entry_match(entry, previous);
 		if (partner < entry->partner) {
-			entry->partner = partner;
+			entry->partner = (uint32_t)partner;
 			entry->line = line;
 			entry->column = column;
 		}
 		return 1;
 	}
-	if ((copy = strdup(pattern)) == NULL)
+	if ((copy = strarena_copy(&index->strings, pattern, strlen(pattern))) == NULL)
 		return -1;
 	entry = &index->entries[index->entry_count];
 	entry->pattern = copy;
-	entry->partner = partner;
+	entry->partner = (uint32_t)partner;
 	entry->line = line;
 	entry->column = column;
 	node->entry = (uint32_t)++index->entry_count;

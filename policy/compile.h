@@ -26,12 +26,10 @@ struct message {
 	char *text;
 };
 
-/* A partner name seen, in the compiler's hash of names. */
+/* A partner name seen, in the compiler's hash of names (its position is in the partner). */
 struct name_slot {
 	uint32_t partner;		/* partner number + 1; 0: empty */
 	uint32_t hash;
-	unsigned line;
-	unsigned column;
 };
 
 /* Everything one load needs besides the tree. */
@@ -65,6 +63,7 @@ void cc_flush(struct compiler *c, struct policy_diag *diag);
 const char *cc_got(const struct ynode *node, char *buf, size_t size);
 int cc_key(struct compiler *c, const struct ynode *key, const char *const *allowed,
     const char *where);
+int cc_key_find(const struct ynode *key, const char *const *allowed);
 bool cc_collection(struct compiler *c, const struct ynode *node, enum ynode_kind kind,
     const char *name);
 const char *cc_string(struct compiler *c, const struct ynode *node, const char *name);

@@ -240,6 +240,20 @@ cc_got(const struct ynode *node, char *buf, size_t size)
 
 /* ---------------------------------------------------------------- keys and values */
 
+/* cc_key_find - which allowed key this is, or -1; reports nothing. */
+int
+cc_key_find(const struct ynode *key, const char *const *allowed)
+{
+	size_t i;
+
+	if (key->kind != YNODE_SCALAR)
+		return -1;
+	for (i = 0; allowed[i] != NULL; i++)
+		if (strcmp(key->u.text, allowed[i]) == 0)
+			return (int)i;
+	return -1;
+}
+
 /*
  * cc_key - which allowed key this is; -1 after reporting an unknown one.
  * where says which mapping, for the message ("in require").
@@ -390,11 +404,11 @@ cc_token(const char *text, const char *extra, size_t max)
 	return i > 0;
 }
 
-/* cc_strdup - copy a string; NULL and a report when memory is short. */
+/* cc_strdup - copy a string into the policy's arena; NULL and a report when memory is short. */
 char *
 cc_strdup(struct compiler *c, const struct ynode *at, const char *text)
 {
-	char *copy = strdup(text);
+	char *copy = strarena_copy(&c->policy->strings, text, strlen(text));
 
 	if (copy == NULL)
 		cc_nomem(c, at);
@@ -527,7 +541,6 @@ cc_reply(struct compiler *c, const struct ynode *node, enum policy_action action
 		return;
 	}
 	/* A duplicated block compiles twice: the last reply wins, none leaks. */
-	free(out->text);
 	out->text = cc_strdup(c, node, p);
 	out->set = out->text != NULL;
 }

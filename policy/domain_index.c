@@ -11,8 +11,9 @@
  * that named it, so the answer is the minimum over at most one hit per
  * probe: "first partner in file order wins" without scanning partners.
  *
- * The index owns a copy of every pattern; struct policy_match.pattern
- * points at that copy and stays valid until domain_index_free().
+ * The index owns a copy of every pattern, in its string arena;
+ * struct policy_match.pattern points at that copy and stays valid until
+ * domain_index_free().
  * Patterns must already be normalized (domain_normalize()).  The only
  * error is running out of memory.
  */
@@ -27,7 +28,7 @@
 /* A pattern, in the order added; slots refer to these by number. */
 struct domain_entry {
 	char *pattern;			/* normalized, as added */
-	size_t partner;
+	uint32_t partner;		/* < UINT32_MAX: see cc_partner_new() */
 	unsigned line;
 	unsigned column;
 };
@@ -49,6 +50,7 @@ struct domain_table {
 struct domain_index {
 	struct domain_table exact;
 	struct domain_table wildcard;	/* keyed by the suffix after "*." */
+	struct strarena *strings;	/* the patterns */
 };
 
 /* domain_hash - FNV-1a over len bytes. */
@@ -132,14 +134,10 @@ domain_table_grow(struct domain_table *table)
 	return 0;
 }
 
-/* domain_table_free - release the table and its pattern copies. */
+/* domain_table_free - release the table (the patterns are in the index's arena). */
 static void
 domain_table_free(struct domain_table *table)
 {
-	size_t i;
-
-	for (i = 0; i < table->used; i++)
-		free(table->entries[i].pattern);
 	free(table->entries);
 	free(table->slots);
 }
@@ -171,6 +169,7 @@ domain_index_free(struct domain_index *index)
 		return;
 	domain_table_free(&index->exact);
 	domain_table_free(&index->wildcard);
+	strarena_free(index->strings);
 	free(index);
 }
 
@@ -206,17 +205,18 @@ domain_index_add(struct domain_index *index, const char *pattern, size_t partner
 		if (previous != NULL)
 			domain_entry_match(entry, previous);
 		if (partner < entry->partner) {
-			entry->partner = partner;
+			entry->partner = (uint32_t)partner;
 			entry->line = line;
 			entry->column = column;
 		}
 		return 1;
 	}
-	if ((copy = strdup(pattern)) == NULL)
+	if ((copy = strarena_copy(&index->strings, pattern,
+	    (size_t)(key - pattern) + len)) == NULL)
 		return -1;
 	entry = &table->entries[table->used];
 	entry->pattern = copy;
-	entry->partner = partner;
+	entry->partner = (uint32_t)partner;
 	entry->line = line;
 	entry->column = column;
 	slot->entry = (uint32_t)++table->used;

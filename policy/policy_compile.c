@@ -29,7 +29,6 @@
  */
 #include "config.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdint.h>
@@ -260,13 +259,10 @@ cc_client_cert(struct compiler *c, const struct ynode *node, struct policy_requi
 		}
 		if ((text = cc_string(c, value, cert_keys[k])) == NULL)
 			continue;
-		if (k == CCERT_ISSUER) {
-			free(req->cert_issuer);
+		if (k == CCERT_ISSUER)
 			req->cert_issuer = cc_strdup(c, value, text);
-		} else {
-			free(req->cert_subject);
+		else
 			req->cert_subject = cc_strdup(c, value, text);
-		}
 	}
 }
 
@@ -372,9 +368,11 @@ static uint32_t
 cc_name_hash(const char *name)
 {
 	uint32_t hash = 2166136261u;
+	unsigned char ch;
 
 	for (; *name != '\0'; name++) {
-		hash ^= (unsigned char)tolower((unsigned char)*name);
+		ch = (unsigned char)*name;
+		hash ^= ch >= 'A' && ch <= 'Z' ? ch - 'A' + 'a' : ch;
 		hash *= 16777619u;
 	}
 	return hash;
@@ -427,6 +425,8 @@ static void
 cc_partner_name(struct compiler *c, const struct ynode *node, size_t index)
 {
 	char quoted[YTREE_QUOTE_SIZE];
+	const struct policy_partner *first;
+	struct policy_partner *partner;
 	struct name_slot *slot;
 	const char *text;
 	uint32_t hash;
@@ -447,19 +447,23 @@ cc_partner_name(struct compiler *c, const struct ynode *node, size_t index)
 		cc_nomem(c, node);
 		return;
 	}
-	if ((c->policy->partners[index].name = cc_strdup(c, node, text)) == NULL)
+	partner = &c->policy->partners[index];
+	if ((partner->name = strarena_copy(&c->policy->strings, text, node->count)) == NULL) {
+		cc_nomem(c, node);
 		return;
+	}
+	partner->name_line = node->line;
+	partner->name_column = node->column;
 	hash = cc_name_hash(text);
 	slot = cc_name_find(c, text, hash);
 	if (slot->partner != 0) {
+		first = &c->policy->partners[slot->partner - 1];
 		cc_error(c, node, "name: duplicate partner name \"%s\" (first at line %u, "
-		    "column %u)", text, slot->line, slot->column);
+		    "column %u)", text, first->name_line, first->name_column);
 		return;
 	}
 	slot->partner = (uint32_t)index + 1;
 	slot->hash = hash;
-	slot->line = node->line;
-	slot->column = node->column;
 	c->names_used++;
 }
 
@@ -498,11 +502,16 @@ cc_partner_body(struct compiler *c, const struct ynode *item, size_t index)
 	size_t i;
 	int k;
 
-	cc_partner_label(c, index, label, sizeof(label));
-	snprintf(where, sizeof(where), "in %s", label);
+	/* The label is formatted only for a message: most partners have none. */
+	label[0] = '\0';
 	for (i = 0; i < ynode_pairs(item); i++) {
 		value = ynode_value(item, i);
-		switch (cc_key(c, ynode_key(item, i), partner_keys, where)) {
+		if ((k = cc_key_find(ynode_key(item, i), partner_keys)) < 0) {
+			snprintf(where, sizeof(where), "in %s",
+			    cc_partner_label(c, index, label, sizeof(label)));
+			k = cc_key(c, ynode_key(item, i), partner_keys, where);
+		}
+		switch (k) {
 		case PARTNER_MODE:
 			if ((k = cc_enum(c, value, "mode", mode_values, 2)) >= 0) {
 				partner->mode = k == 0 ? POLICY_MODE_ENFORCE : POLICY_MODE_TESTING;
@@ -514,7 +523,8 @@ cc_partner_body(struct compiler *c, const struct ynode *item, size_t index)
 			if (!cc_match(c, value, index))
 				cc_error(c, value, "%s has no selector; list at least one "
 				    "entry under sender_domains, client_hosts, client_ips or "
-				    "recipient_domains", label);
+				    "recipient_domains",
+				    cc_partner_label(c, index, label, sizeof(label)));
 			break;
 		case PARTNER_REQUIRE:
 			cc_require(c, value, &partner->require);
@@ -528,7 +538,8 @@ cc_partner_body(struct compiler *c, const struct ynode *item, size_t index)
 		}
 	}
 	if (match == NULL)
-		cc_error(c, item, "%s: missing required key \"match\"", label);
+		cc_error(c, item, "%s: missing required key \"match\"",
+		    cc_partner_label(c, index, label, sizeof(label)));
 	if (reply != NULL)
 		cc_reply(c, reply, partner->action, &partner->reply);
 }
@@ -591,7 +602,6 @@ cc_settings(struct compiler *c, const struct ynode *node)
 	char quoted[YTREE_QUOTE_SIZE];
 	const struct ynode *value;
 	const char *text;
-	char **slot;
 	size_t i;
 	int k;
 
@@ -618,9 +628,7 @@ cc_settings(struct compiler *c, const struct ynode *node)
 				    sizeof(quoted)), HEADER_MAX_LEN);
 				break;
 			}
-			slot = &policy->header_name;
-			free(*slot);
-			*slot = cc_strdup(c, value, text);
+			policy->header_name = cc_strdup(c, value, text);
 			break;
 		case SET_AUTHSERV:
 			if ((text = cc_string(c, value, "authserv_id")) == NULL)
@@ -631,9 +639,7 @@ cc_settings(struct compiler *c, const struct ynode *node)
 				    quoted, sizeof(quoted)), AUTHSERV_MAX_LEN);
 				break;
 			}
-			slot = &policy->authserv_id;
-			free(*slot);
-			*slot = cc_strdup(c, value, text);
+			policy->authserv_id = cc_strdup(c, value, text);
 			break;
 		}
 	}
@@ -718,9 +724,9 @@ cc_policy_new(const char *name)
 	policy->on_missing_macros = POLICY_MISSING_TEMPFAIL;
 	policy->exempt_authenticated = true;
 	cc_block_init(&policy->defaults, SIZE_MAX, 0);
-	policy->file = strdup(name);
-	policy->header_name = strdup("X-TLS-Policy");
-	policy->defaults.name = strdup("default");
+	policy->file = strarena_copy(&policy->strings, name, strlen(name));
+	policy->header_name = strarena_copy(&policy->strings, "X-TLS-Policy", 12);
+	policy->defaults.name = strarena_copy(&policy->strings, "default", 7);
 	policy->sender_domains = domain_index_new();
 	policy->client_hosts = domain_index_new();
 	policy->recipient_domains = domain_index_new();

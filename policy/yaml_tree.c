@@ -205,8 +205,19 @@ ynode_is_null(const struct ynode *node)
 
 	if (node->kind != YNODE_SCALAR || !node->plain)
 		return false;
-	return t[0] == '\0' || strcmp(t, "~") == 0 || strcmp(t, "null") == 0 ||
-	    strcmp(t, "Null") == 0 || strcmp(t, "NULL") == 0;
+	/* Asked of every list item: most are names, decided by the first byte. */
+	switch (t[0]) {
+	case '\0':
+		return true;
+	case '~':
+		return t[1] == '\0';
+	case 'n':
+	case 'N':
+		return strcmp(t, "null") == 0 || strcmp(t, "Null") == 0 ||
+		    strcmp(t, "NULL") == 0;
+	default:
+		return false;
+	}
 }
 
 /* ynode_kind_name - the node's kind in words. */
@@ -618,7 +629,9 @@ ytree_scalar(struct builder *b, const yaml_event_t *event)
 		return ytree_nomem(b);
 	memcpy(text, event->data.scalar.value, len);
 	text[len] = '\0';
-	if (memchr(text, '\0', len) != NULL)
+	/* libyaml refuses a NUL byte in the input: only an escape ("\0") makes one. */
+	if (event->data.scalar.style == YAML_DOUBLE_QUOTED_SCALAR_STYLE &&
+	    memchr(text, '\0', len) != NULL)
 		ytree_report(b, node.line, node.column, "NUL character in a string");
 	node.count = (uint32_t)len;
 	node.u.text = text;
