@@ -120,7 +120,8 @@ policy_for()
 	grep -q "on_missing_macros: $mode" "$out" && echo "$out"
 }
 
-# milter_start CASE PORT - one milter for the case; its log is CASE.milter.log
+# milter_start CASE PORT - one milter for the case; its log is
+# CASE.milter.log.  The caller waits for the port.
 milter_start()
 {
 	local policy pid
@@ -130,10 +131,10 @@ milter_start()
 	pid=$!
 	PIDS+=("$pid")
 	MILTER_PIDS+=("$pid")
-	e2e_wait_port "$2" "$pid"
 }
 
 # proxy_start CASE PORT MILTER_PORT strip|observe - the protocol proxy
+# (the caller waits for the port)
 #
 # Passes milter packets both ways.  "strip" clears SMFIF_SETSYMLIST in
 # the MTA's OPTNEG, as an MTA that cannot take macro requests sends it.
@@ -202,7 +203,6 @@ async def main():
 asyncio.run(main())
 PY
 	PIDS+=("$!")
-	e2e_wait_port "$2" "$!"
 }
 
 # ---------------------------------------------------------------- Postfix
@@ -482,7 +482,13 @@ for c in $CASES; do
 	milter_start "$c" "$m" || setup_failed "milter for $c did not start"
 	mode=strip
 	case $c in proto*) mode=observe;; esac
-	proxy_start "$c" "$x" "$m" "$mode" || setup_failed "proxy for $c did not start"
+	proxy_start "$c" "$x" "$m" "$mode"
+done
+# All start at once (each is slow to start on a busy machine); then wait.
+for c in $CASES; do
+	eval "m=\$MILTER_PORT_$c x=\$PROXY_PORT_$c"
+	e2e_wait_port "$m" || setup_failed "milter for $c did not start"
+	e2e_wait_port "$x" || setup_failed "proxy for $c did not start"
 done
 postconf -c "$E2E_DIR/rx/etc" -e "default_process_limit = 20" ||
     setup_failed "postconf on the receiver"
