@@ -79,6 +79,31 @@ verdict_result_name(enum verdict_result result)
 	return "temperror";
 }
 
+/*
+ * render_put - append trusted text; truncates exactly as text_append()
+ * does.  The header and the log line are built for every message, and
+ * vsnprintf() for a constant was most of their cost.
+ */
+static void
+render_put(char *buf, size_t size, size_t *len, const char *text)
+{
+	size_t n;
+
+	if (size == 0)
+		return;
+	if (*len >= size - 1) {
+		*len = size - 1;
+		buf[*len] = '\0';
+		return;
+	}
+	n = strlen(text);
+	if (n > size - 1 - *len)
+		n = size - 1 - *len;
+	memcpy(buf + *len, text, n);
+	*len += n;
+	buf[*len] = '\0';
+}
+
 /* verdict_reasons_format - "no-pfs,weak-cipher" into buf; "-" when none */
 void
 verdict_reasons_format(unsigned reasons, char *buf, size_t size)
@@ -89,11 +114,13 @@ verdict_reasons_format(unsigned reasons, char *buf, size_t size)
 		return;
 	buf[0] = '\0';
 	for (i = 0; i < sizeof(render_reasons) / sizeof(render_reasons[0]); i++)
-		if (reasons & render_reasons[i].reason)
-			text_append(buf, size, &len, "%s%s", len > 0 ? "," : "",
-			    render_reasons[i].name);
+		if (reasons & render_reasons[i].reason) {
+			if (len > 0)
+				render_put(buf, size, &len, ",");
+			render_put(buf, size, &len, render_reasons[i].name);
+		}
 	if (len == 0)
-		text_append(buf, size, &len, "-");
+		render_put(buf, size, &len, "-");
 }
 
 /* render_block - the partner that decided, else the defaults */
@@ -116,10 +143,11 @@ render_bits(const struct session_facts *facts)
 static void
 render_action(const struct verdict *verdict, char *buf, size_t size, size_t *len)
 {
-	if (verdict->testing)
-		text_append(buf, size, len, "would-%s", policy_action_name(verdict->action));
-	else
-		text_append(buf, size, len, "%s", policy_action_name(verdict->effective));
+	if (verdict->testing) {
+		render_put(buf, size, len, "would-");
+		render_put(buf, size, len, policy_action_name(verdict->action));
+	} else
+		render_put(buf, size, len, policy_action_name(verdict->effective));
 }
 
 /* render_partner - the partner's name, or "none" for non-partner mail */
@@ -128,7 +156,7 @@ render_partner(const struct verdict *verdict, char *buf, size_t size, size_t *le
     const char *extra)
 {
 	if (verdict->partner == NULL)
-		text_append(buf, size, len, "none");
+		render_put(buf, size, len, "none");
 	else
 		text_safe_append(buf, size, len, verdict->partner->name, RENDER_CAP_PARTNER,
 		    extra);
@@ -141,18 +169,23 @@ render_tls_facts(const struct session_facts *facts, const char *sep, const char 
 {
 	int bits = render_bits(facts);
 
-	text_append(buf, size, len, "tls=%s%scipher=", tls_version_name(facts->tls_version), sep);
+	render_put(buf, size, len, "tls=");
+	render_put(buf, size, len, tls_version_name(facts->tls_version));
+	render_put(buf, size, len, sep);
+	render_put(buf, size, len, "cipher=");
 	if (!facts->tls)
-		text_append(buf, size, len, "none");
+		render_put(buf, size, len, "none");
 	else if (facts->cipher == NULL)
-		text_append(buf, size, len, "unknown");
+		render_put(buf, size, len, "unknown");
 	else
 		text_safe_append(buf, size, len, facts->cipher, RENDER_CAP_CIPHER, extra);
 	if (bits >= 0)
 		text_append(buf, size, len, "%sbits=%d", sep, bits);
 	else
 		text_append(buf, size, len, "%sbits=unknown", sep);
-	text_append(buf, size, len, "%spfs=%s", sep, tls_pfs_name(facts->cipher_class.pfs));
+	render_put(buf, size, len, sep);
+	render_put(buf, size, len, "pfs=");
+	render_put(buf, size, len, tls_pfs_name(facts->cipher_class.pfs));
 }
 
 /* render_join - the separator before item i of count: ", " or " and " */
@@ -172,11 +205,11 @@ render_cert_requirement(const struct policy_require *require, char *buf, size_t 
 	text_append(buf, size, len, "%s", require->cert_verified
 	    ? "a verified client certificate" : "a client certificate");
 	if (require->cert_subject != NULL) {
-		text_append(buf, size, len, " for ");
+		render_put(buf, size, len, " for ");
 		text_safe_append(buf, size, len, require->cert_subject, RENDER_CAP_CERT, NULL);
 	}
 	if (require->cert_issuer != NULL) {
-		text_append(buf, size, len, " issued by ");
+		render_put(buf, size, len, " issued by ");
 		text_safe_append(buf, size, len, require->cert_issuer, RENDER_CAP_CERT, NULL);
 	}
 }
@@ -197,13 +230,13 @@ verdict_requirement_text(const struct policy *policy, const struct verdict *verd
 	if (require->min_version != TLS_VERSION_NONE)
 		text_append(buf, size, &len, "%s+", tls_version_name(require->min_version));
 	else if (require->tls || count > 0)
-		text_append(buf, size, &len, "TLS");
+		render_put(buf, size, &len, "TLS");
 	else {
-		text_append(buf, size, &len, "nothing");
+		render_put(buf, size, &len, "nothing");
 		return len;
 	}
 	if (count > 0)
-		text_append(buf, size, &len, " with ");
+		render_put(buf, size, &len, " with ");
 	if (require->pfs)
 		text_append(buf, size, &len, "%sforward secrecy", render_join(i++, count));
 	if (require->min_cipher_bits > 0)
@@ -225,11 +258,11 @@ render_session_cert(const struct session_facts *facts, char *buf, size_t size, s
 	text_append(buf, size, len, ", %s client certificate",
 	    facts->cert == CERT_VERIFIED ? "a verified" : "an unverified");
 	if (facts->cert_subject != NULL) {
-		text_append(buf, size, len, " for ");
+		render_put(buf, size, len, " for ");
 		text_safe_append(buf, size, len, facts->cert_subject, RENDER_CAP_CERT, NULL);
 	}
 	if (facts->cert_issuer != NULL) {
-		text_append(buf, size, len, " issued by ");
+		render_put(buf, size, len, " issued by ");
 		text_safe_append(buf, size, len, facts->cert_issuer, RENDER_CAP_CERT, NULL);
 	}
 }
@@ -245,7 +278,7 @@ facts_session_text(const struct session_facts *facts, char *buf, size_t size)
 		return 0;
 	buf[0] = '\0';
 	if (!facts->tls) {
-		text_append(buf, size, &len, "no TLS");
+		render_put(buf, size, &len, "no TLS");
 		return len;
 	}
 	if (facts->tls_version > TLS_VERSION_UNKNOWN)
@@ -254,20 +287,20 @@ facts_session_text(const struct session_facts *facts, char *buf, size_t size)
 		text_safe_append(buf, size, &len, facts->tls_version_text, RENDER_CAP_VERSION,
 		    NULL);
 	else
-		text_append(buf, size, &len, "TLS of unknown version");
-	text_append(buf, size, &len, " ");
+		render_put(buf, size, &len, "TLS of unknown version");
+	render_put(buf, size, &len, " ");
 	if (facts->cipher != NULL)
 		text_safe_append(buf, size, &len, facts->cipher, RENDER_CAP_CIPHER, NULL);
 	else
-		text_append(buf, size, &len, "with an unknown cipher");
+		render_put(buf, size, &len, "with an unknown cipher");
 	if (bits >= 0)
 		text_append(buf, size, &len, " (%d bits)", bits);
 	if (facts->cipher_class.pfs == TLS_PFS_YES)
-		text_append(buf, size, &len, " with forward secrecy");
+		render_put(buf, size, &len, " with forward secrecy");
 	else if (facts->cipher_class.pfs == TLS_PFS_NO)
-		text_append(buf, size, &len, " without forward secrecy");
+		render_put(buf, size, &len, " without forward secrecy");
 	else
-		text_append(buf, size, &len, ", forward secrecy unknown");
+		render_put(buf, size, &len, ", forward secrecy unknown");
 	render_session_cert(facts, buf, size, &len);
 	return len;
 }
@@ -313,15 +346,15 @@ verdict_reply(const struct policy *policy, const struct verdict *verdict,
 		return 0;
 	}
 	if (verdict->partner != NULL) {
-		text_append(out->text, sizeof(out->text), &len, "Policy for partner ");
+		render_put(out->text, sizeof(out->text), &len, "Policy for partner ");
 		render_partner(verdict, out->text, sizeof(out->text), &len, " ");
 	} else
 		text_append(out->text, sizeof(out->text), &len,
 		    "Policy for mail from non-partners");
-	text_append(out->text, sizeof(out->text), &len, " requires ");
+	render_put(out->text, sizeof(out->text), &len, " requires ");
 	len += verdict_requirement_text(policy, verdict, out->text + len,
 	    sizeof(out->text) - len);
-	text_append(out->text, sizeof(out->text), &len, "; this session used ");
+	render_put(out->text, sizeof(out->text), &len, "; this session used ");
 	len += facts_session_text(facts, out->text + len, sizeof(out->text) - len);
 	return 0;
 }
@@ -341,13 +374,16 @@ verdict_header(const struct policy *policy, const struct verdict *verdict,
 	if (authserv == NULL)
 		authserv = facts->mta_name != NULL ? facts->mta_name : "localhost";
 	text_safe_append(buf, size, &len, authserv, RENDER_CAP_NAME, RENDER_SEP_HEADER);
-	text_append(buf, size, &len, "; verdict=%s; partner=",
-	    verdict_result_name(verdict->result));
+	render_put(buf, size, &len, "; verdict=");
+	render_put(buf, size, &len, verdict_result_name(verdict->result));
+	render_put(buf, size, &len, "; partner=");
 	render_partner(verdict, buf, size, &len, RENDER_SEP_HEADER);
-	text_append(buf, size, &len, "; ");
+	render_put(buf, size, &len, "; ");
 	render_tls_facts(facts, "; ", RENDER_SEP_HEADER, buf, size, &len);
 	verdict_reasons_format(verdict->reasons, reasons, sizeof(reasons));
-	text_append(buf, size, &len, "; reasons=%s; action=", reasons);
+	render_put(buf, size, &len, "; reasons=");
+	render_put(buf, size, &len, reasons);
+	render_put(buf, size, &len, "; action=");
 	render_action(verdict, buf, size, &len);
 	return len;
 }
@@ -361,12 +397,12 @@ render_log_client(const struct session_facts *facts, char *buf, size_t size, siz
 	/* Postfix passes "[ip]" as the name when it has none. */
 	if (name == NULL || *name == '\0' || name[0] == '[')
 		name = "unknown";
-	text_append(buf, size, len, "client=");
+	render_put(buf, size, len, "client=");
 	text_safe_append(buf, size, len, name, RENDER_CAP_NAME, RENDER_SEP_LOG_HOST);
-	text_append(buf, size, len, "[");
+	render_put(buf, size, len, "[");
 	text_safe_append(buf, size, len, facts->client_ip != NULL ? facts->client_ip : "unknown",
 	    RENDER_CAP_ADDR, RENDER_SEP_LOG_HOST);
-	text_append(buf, size, len, "]");
+	render_put(buf, size, len, "]");
 }
 
 /* render_log_address - " key=<address>", one pair of <> stripped first */
@@ -390,18 +426,21 @@ render_log_address(const char *key, const char *address, char *buf, size_t size,
 		n = RENDER_CAP_NAME + 1;
 	memcpy(copy, address, n);
 	copy[n] = '\0';
-	text_append(buf, size, len, " %s=<", key);
+	render_put(buf, size, len, " ");
+	render_put(buf, size, len, key);
+	render_put(buf, size, len, "=<");
 	text_safe_append(buf, size, len, copy, RENDER_CAP_NAME, RENDER_SEP_LOG_ADDR);
-	text_append(buf, size, len, ">");
+	render_put(buf, size, len, ">");
 }
 
 /* render_log_selector - "selector=name:pattern" or "selector=none" */
 static void
 render_log_selector(const struct verdict *verdict, char *buf, size_t size, size_t *len)
 {
-	text_append(buf, size, len, " selector=%s", policy_selector_name(verdict->selector));
+	render_put(buf, size, len, " selector=");
+	render_put(buf, size, len, policy_selector_name(verdict->selector));
 	if (verdict->selector_value != NULL) {
-		text_append(buf, size, len, ":");
+		render_put(buf, size, len, ":");
 		text_safe_append(buf, size, len, verdict->selector_value, RENDER_CAP_NAME,
 		    RENDER_SEP_LOG);
 	}
@@ -418,21 +457,24 @@ verdict_log_line(const struct verdict *verdict, const struct session_facts *fact
 	if (size == 0)
 		return 0;
 	buf[0] = '\0';
-	text_append(buf, size, &len, "tlspolicy: ");
+	render_put(buf, size, &len, "tlspolicy: ");
 	render_log_client(facts, buf, size, &len);
-	text_append(buf, size, &len, " helo=");
+	render_put(buf, size, &len, " helo=");
 	text_safe_append(buf, size, &len, facts->helo, RENDER_CAP_NAME, RENDER_SEP_LOG);
 	render_log_address("sender", facts->sender, buf, size, &len);
 	if (rcpt != NULL)
 		render_log_address("rcpt", rcpt, buf, size, &len);
-	text_append(buf, size, &len, " partner=");
+	render_put(buf, size, &len, " partner=");
 	render_partner(verdict, buf, size, &len, RENDER_SEP_LOG);
 	render_log_selector(verdict, buf, size, &len);
-	text_append(buf, size, &len, " ");
+	render_put(buf, size, &len, " ");
 	render_tls_facts(facts, " ", RENDER_SEP_LOG, buf, size, &len);
 	verdict_reasons_format(verdict->reasons, reasons, sizeof(reasons));
-	text_append(buf, size, &len, " verdict=%s reasons=%s action=",
-	    verdict_result_name(verdict->result), reasons);
+	render_put(buf, size, &len, " verdict=");
+	render_put(buf, size, &len, verdict_result_name(verdict->result));
+	render_put(buf, size, &len, " reasons=");
+	render_put(buf, size, &len, reasons);
+	render_put(buf, size, &len, " action=");
 	render_action(verdict, buf, size, &len);
 	return len;
 }
