@@ -12,7 +12,8 @@
 # between), alternating, and prints the medians, the ratio and PASS/FAIL
 # (milter on >= 0.9x milter off).  Needs root, postfix, smtp-source and
 # python3; prints "NOT RUN" and exits 0 without them.  BENCH_PF_MILTER=lean
-# puts null_lean (tests/bench) in the milter's place.  Everything it
+# puts null_lean (tests/bench) in the milter's place, BENCH_PF_MILTER=min
+# null_min (one round trip per message: the protocol's floor).  Everything it
 # starts is stopped by e2e_cleanup (PIDs and pid files, never names).
 set -u
 
@@ -35,17 +36,20 @@ trap e2e_cleanup EXIT
 trap 'exit 1' INT TERM
 
 e2e_init || exit 1
-# BENCH_PF_MILTER=lean: the same run with null_lean in the milter's place,
-# to tell the cost of the milter protocol through Postfix from the policy's.
-if [ "${BENCH_PF_MILTER:-tlspolicy}" = lean ]; then
-	cat >"$E2E_DIR/lean.sh" <<EOF
+# BENCH_PF_MILTER=lean or min: the same run with null_lean or null_min in
+# the milter's place, to tell the cost of the milter protocol through
+# Postfix from the policy's.
+case ${BENCH_PF_MILTER:-tlspolicy} in
+lean|min)
+	cat >"$E2E_DIR/null.sh" <<EOF
 #!/bin/sh
 while [ \$# -gt 0 ]; do [ "\$1" = -p ] && sock=\$2; shift; done
-exec "$B/tests/bench/null_lean" -p "\$sock"
+exec "$B/tests/bench/null_$BENCH_PF_MILTER" -p "\$sock"
 EOF
-	chmod 755 "$E2E_DIR/lean.sh"
-	MILTER_BIN=$E2E_DIR/lean.sh
-fi
+	chmod 755 "$E2E_DIR/null.sh"
+	MILTER_BIN=$E2E_DIR/null.sh
+	;;
+esac
 if [ -z "$POLICY" ]; then
 	python3 "$here/gen_policy.py" 10 "$E2E_DIR/p10.yaml" "$E2E_DIR/t10.txt" 10 || exit 1
 	# smtp-source connects from 127.0.0.1: judge it, do not exempt it.

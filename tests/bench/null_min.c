@@ -1,0 +1,110 @@
+#include "config.h"
+
+/*
+ * null_min - the least a milter can ask of the MTA: a libmilter milter
+ * that negotiates away every step it can (HELO, MAIL, RCPT, DATA,
+ * headers, EOH, body, unknown commands), does not wait for a reply at
+ * CONNECT, asks for one macro at CONNECT and one at EOM (libmilter
+ * refuses an empty list), adds no header and answers only EOM.  Per
+ * message the MTA makes one round trip to it.  Through Postfix
+ * (tests/bench/postfix.sh with BENCH_PF_MILTER=min) it measures what
+ * the milter protocol alone costs, below anything that could judge TLS.
+ *
+ * Usage: null_min -p SOCKET
+ *
+ * No state.  Exits 1 when libmilter refuses the socket or the
+ * registration.
+ */
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <libmilter/mfapi.h>
+
+/* nm_negotiate - skip every step but CONNECT and EOM; no reply at CONNECT */
+static sfsistat
+nm_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f2,
+    unsigned long f3, unsigned long *pf0, unsigned long *pf1, unsigned long *pf2,
+    unsigned long *pf3)
+{
+	unsigned long want = SMFIP_NOHELO | SMFIP_NOMAIL | SMFIP_NORCPT | SMFIP_NODATA |
+	    SMFIP_NOHDRS | SMFIP_NOEOH | SMFIP_NOBODY | SMFIP_NOUNKNOWN | SMFIP_NR_CONN;
+	char connect_macros[] = "j";
+	char eom_macros[] = "i";
+
+	(void)f2;
+	(void)f3;
+	*pf0 = f0 & SMFIF_SETSYMLIST;
+	*pf1 = f1 & want;
+	*pf2 = 0;
+	*pf3 = 0;
+	if ((*pf0 & SMFIF_SETSYMLIST) != 0) {
+		(void)smfi_setsymlist(ctx, SMFIM_CONNECT, connect_macros);
+		(void)smfi_setsymlist(ctx, SMFIM_EOM, eom_macros);
+	}
+	return SMFIS_CONTINUE;
+}
+
+/* nm_connect - the connection: nothing to say */
+static sfsistat
+nm_connect(SMFICTX *ctx, char *host, _SOCK_ADDR *addr)
+{
+	(void)ctx;
+	(void)host;
+	(void)addr;
+	return SMFIS_NOREPLY;
+}
+
+/* nm_eom - the one answer per message */
+static sfsistat
+nm_eom(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+/* nm_plain - abort and close */
+static sfsistat
+nm_plain(SMFICTX *ctx)
+{
+	(void)ctx;
+	return SMFIS_CONTINUE;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct smfiDesc desc;
+	char name[] = "null_min";
+	const char *socket = NULL;
+	int ch;
+
+	while ((ch = getopt(argc, argv, "p:")) != -1) {
+		if (ch != 'p') {
+			fprintf(stderr, "usage: null_min -p SOCKET\n");
+			return 2;
+		}
+		socket = optarg;
+	}
+	if (socket == NULL) {
+		fprintf(stderr, "usage: null_min -p SOCKET\n");
+		return 2;
+	}
+	memset(&desc, 0, sizeof(desc));
+	desc.xxfi_name = name;
+	desc.xxfi_version = SMFI_VERSION;
+	desc.xxfi_flags = SMFIF_SETSYMLIST;
+	desc.xxfi_connect = nm_connect;
+	desc.xxfi_eom = nm_eom;
+	desc.xxfi_abort = nm_plain;
+	desc.xxfi_close = nm_plain;
+	desc.xxfi_negotiate = nm_negotiate;
+	if (smfi_setconn((char *)socket) != MI_SUCCESS || smfi_register(desc) != MI_SUCCESS
+	    || smfi_opensocket(true) != MI_SUCCESS) {
+		fprintf(stderr, "null_min: cannot use socket %s\n", socket);
+		return 1;
+	}
+	return smfi_main() == MI_SUCCESS ? 0 : 1;
+}
