@@ -283,17 +283,6 @@ check_deliveries()
 	    "delivered: $(wc -l <"$E2E_DIR/delivered")" "${bad[@]:0:10}"
 }
 
-# milter_start - the milter on our port, as lib.sh's e2e_milter_start
-# does, but dropping to nobody (-u) rather than staying root
-milter_start()
-{
-	cp "$e2e/policy.yaml" "$E2E_DIR/milter.yaml" || return 1
-	"$MILTER_BIN" -f -u nobody -c "$E2E_DIR/milter.yaml" \
-	    -p "inet:$E2E_MILTER_PORT@127.0.0.1" </dev/null >>"$E2E_DIR/milter.log" 2>&1 &
-	E2E_MILTER_PID=$!
-	e2e_wait_port "$E2E_MILTER_PORT" "$E2E_MILTER_PID"
-}
-
 # ---------------------------------------------------------------- plain build
 # measure_plain - RSS of a build without sanitizers under the same 1,000
 # held connections (driver only, no Postfix); only with MILTER_BIN_PLAIN.
@@ -337,7 +326,7 @@ postconf -c "$E2E_DIR/rx/etc" -e "default_process_limit = 50" \
     setup_failed "postconf on the receiver"
 # The milter starts with 1024 descriptors and must raise them itself.
 ulimit -S -n "$MILTER_SOFT"
-milter_start || setup_failed "milter did not start"
+e2e_milter_start "$e2e/policy.yaml" || setup_failed "milter did not start"
 ulimit -S -n "$NOFILE"
 e2e_postfix_start "$E2E_DIR/rx" "$E2E_RX_PORT" || setup_failed "receiving Postfix did not start"
 MPID=$E2E_MILTER_PID
