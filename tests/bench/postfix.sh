@@ -13,7 +13,7 @@
 # (milter on >= 0.9x milter off).  Needs root, postfix, smtp-source and
 # python3; prints "NOT RUN" and exits 0 without them.  BENCH_PF_MILTER=lean
 # puts null_lean (tests/bench) in the milter's place, BENCH_PF_MILTER=min
-# null_min (one round trip per message: the protocol's floor).  Everything it
+# null_min (answers only CONNECT and EOM: the protocol's floor).  Everything it
 # starts is stopped by e2e_cleanup (PIDs and pid files, never names).
 set -u
 
