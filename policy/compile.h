@@ -41,9 +41,8 @@ struct compiler {
 	size_t message_cap;
 	size_t errors;
 	size_t partner_cap;
-	struct name_slot *names;	/* partner names seen, by lower-case hash */
+	struct name_slot *names;	/* partner names, by lower-case hash (at the end) */
 	size_t names_size;
-	size_t names_used;
 	size_t patterns[4];		/* entries per selector (SEL_*) */
 	size_t exempt_patterns;
 };

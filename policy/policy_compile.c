@@ -19,8 +19,8 @@
  * were found in), because streamed partners are checked before the
  * settings that precede them.
  *
- * Partner names are unique case-insensitively, found through a hash of
- * the names seen so far, not by comparing every pair.  A pattern listed
+ * Partner names are unique case-insensitively, checked at the end
+ * through a hash of all names, not by comparing every pair.  A pattern listed
  * by two partners is a warning: the indexes keep the first partner.
  *
  * The policy belongs to the caller (one reference).  An index with no
@@ -395,29 +395,47 @@ cc_name_find(const struct compiler *c, const char *name, uint32_t hash)
 	}
 }
 
-/* cc_name_grow - double the name table; slots move by their hash alone. */
-static int
-cc_name_grow(struct compiler *c)
+/*
+ * cc_names_unique - report partner names used twice, case-insensitively.
+ * Done once all partners are in, with a table sized for all of them:
+ * checking each name as it was parsed cost a cache miss per partner and
+ * a rehash per doubling, while here the probes of successive names do
+ * not wait on each other.  Names are taken in file order, so the first
+ * spelling is the one the message points back to.
+ */
+static void
+cc_names_unique(struct compiler *c)
 {
-	struct name_slot *slots;
-	size_t size = c->names_size == 0 ? 256 : c->names_size * 2;
+	const struct policy_partner *partner;
+	const struct policy_partner *first;
+	struct name_slot *slot;
+	size_t size = 16;
+	uint32_t hash;
 	size_t i;
-	size_t j;
 
-	if ((slots = calloc(size, sizeof(*slots))) == NULL)
-		return -1;
-	for (i = 0; i < c->names_size; i++) {
-		if (c->names[i].partner == 0)
-			continue;
-		for (j = c->names[i].hash & (size - 1); slots[j].partner != 0;
-		    j = (j + 1) & (size - 1))
-			;
-		slots[j] = c->names[i];
+	while (size < 2 * c->policy->partner_count)
+		size *= 2;
+	if ((c->names = calloc(size, sizeof(*c->names))) == NULL) {
+		cc_report(c, false, 0, 0, "out of memory");
+		return;
 	}
-	free(c->names);
-	c->names = slots;
 	c->names_size = size;
-	return 0;
+	for (i = 0; i < c->policy->partner_count; i++) {
+		partner = &c->policy->partners[i];
+		if (partner->name == NULL)
+			continue;
+		hash = cc_name_hash(partner->name);
+		slot = cc_name_find(c, partner->name, hash);
+		if (slot->partner != 0) {
+			first = &c->policy->partners[slot->partner - 1];
+			cc_report(c, false, partner->name_line, partner->name_column,
+			    "name: duplicate partner name \"%s\" (first at line %u, "
+			    "column %u)", partner->name, first->name_line, first->name_column);
+			continue;
+		}
+		slot->partner = (uint32_t)i + 1;
+		slot->hash = hash;
+	}
 }
 
 /* cc_partner_name - a valid, unique name for partner index. */
@@ -425,11 +443,8 @@ static void
 cc_partner_name(struct compiler *c, const struct ynode *node, size_t index)
 {
 	char quoted[YTREE_QUOTE_SIZE];
-	const struct policy_partner *first;
 	struct policy_partner *partner;
-	struct name_slot *slot;
 	const char *text;
-	uint32_t hash;
 
 	if (node->kind == YNODE_SCALAR && (ynode_is_null(node) || node->u.text[0] == '\0')) {
 		cc_error(c, node, "name: empty partner name");
@@ -443,28 +458,14 @@ cc_partner_name(struct compiler *c, const struct ynode *node, size_t index)
 		    NAME_MAX_LEN);
 		return;
 	}
-	if ((c->names_used + 1) * 2 > c->names_size && cc_name_grow(c) < 0) {
-		cc_nomem(c, node);
-		return;
-	}
 	partner = &c->policy->partners[index];
 	if ((partner->name = strarena_copy(&c->policy->strings, text, node->count)) == NULL) {
 		cc_nomem(c, node);
 		return;
 	}
+	/* Uniqueness is checked at the end (cc_names_unique()). */
 	partner->name_line = node->line;
 	partner->name_column = node->column;
-	hash = cc_name_hash(text);
-	slot = cc_name_find(c, text, hash);
-	if (slot->partner != 0) {
-		first = &c->policy->partners[slot->partner - 1];
-		cc_error(c, node, "name: duplicate partner name \"%s\" (first at line %u, "
-		    "column %u)", text, first->name_line, first->name_column);
-		return;
-	}
-	slot->partner = (uint32_t)index + 1;
-	slot->hash = hash;
-	c->names_used++;
 }
 
 /* cc_partner_new - append an empty partner; returns its number, or SIZE_MAX. */
@@ -800,6 +801,7 @@ cc_load(const char *name, int fd, const char *data, size_t size, struct policy_d
 		tree = ytree_parse(data, size, &options);
 	if (tree != NULL)
 		cc_root(&c, ytree_root(tree));
+	cc_names_unique(&c);
 	ytree_free(tree);
 	free(c.names);
 	errors = c.errors;
