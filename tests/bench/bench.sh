@@ -45,6 +45,9 @@ for tool in "$MILTER" "$DRIVER" "$B/tests/bench/null_full" "$B/tests/bench/null_
 done
 
 W=$(mktemp -d "${TMPDIR:-/tmp}/tlspolicy-bench.XXXXXX") || exit 2
+# The milter runs as nobody when started by root and reloads the policy
+# as that user: it must be able to read it (mktemp -d makes 0700).
+chmod 755 "$W" || exit 2
 PIDS=""
 cleanup() {
 	for pid in $PIDS; do
