@@ -40,7 +40,7 @@ if grep -q '^SANITIZER_CFLAGS = .*fsanitize' "$B/Makefile" 2>/dev/null; then
 	exit 2
 fi
 for tool in "$MILTER" "$DRIVER" "$B/tests/bench/null_full" "$B/tests/bench/null_lean" \
-    "$B/tests/bench/bench_eval"; do
+    "$B/tests/bench/bench_eval" "$B/tests/bench/yaml_floor"; do
 	[ -x "$tool" ] || { echo "bench.sh: $tool is missing (make bench builds it)" >&2; exit 2; }
 done
 
@@ -109,11 +109,17 @@ done
 LOAD_S=$(awk '{ print $1 }' "$W/load.txt" | median)
 LOAD_KB=$(awk '{ print $2 }' "$W/load.txt" | median)
 LOAD_CPU=$(awk '{ print $3 + $4 }' "$W/load.txt" | median)
+# The floor under it: libyaml alone on the same file, events only.
+for r in $(seq "$ROUNDS"); do
+	"$B/tests/bench/yaml_floor" "$W/p100k.yaml" | sed 's/.*events, \([0-9.]*\) s CPU/\1/'
+done >"$W/floor.txt"
+FLOOR_CPU=$(median <"$W/floor.txt")
 echo
 echo "== policy load: $(cat "$W/n.out")"
 echo "tlspolicy-milter -n -c p100k.yaml: ${LOAD_S} s elapsed, ${LOAD_CPU} s CPU," \
     "peak RSS $((LOAD_KB / 1024)) MiB (median of $ROUNDS, /usr/bin/time; load average" \
     "$(cut -d' ' -f1 /proc/loadavg))"
+echo "libyaml alone on that file (tests/bench/yaml_floor, events only): ${FLOOR_CPU} s CPU"
 
 # ------------------------------------------------------------ engine alone (target 5)
 echo
