@@ -5,10 +5,14 @@
 # The last line is the one CI reads: "N passed, N failed, N skipped".  A
 # failing test does not stop the others (make -k).  Under CI=true, or with
 # E2E_REQUIRED=1, the end-to-end tests must run: a skip is a failure.
+# Under CI=true, or with FAULTS=1, "make check-faults" runs the fault
+# tests with a real Postfix (tests/faults/).
 # Under CI=true, or with FUZZ_SECONDS set, the libFuzzer targets run too
 # (tests/fuzz/run.sh, 60 s each in CI), and under CI=true or with
 # VALGRIND=1 the unit and protocol tests under valgrind memcheck
-# (tests/valgrind/run.sh); both are counted in the summary.
+# (tests/valgrind/run.sh), and under CI=true or with TSAN=1 the reload
+# under load in a ThreadSanitizer build (tests/tsan/run.sh); all are
+# counted in the summary.
 # Exit status: 0 only when nothing failed.
 #   contrib/scripts/test.sh            (as root on Debian 12)
 #   SKIP_SETUP=1 contrib/scripts/test.sh   (packages already installed)
@@ -37,6 +41,13 @@ sh "$srcdir/contrib/scripts/build.sh" "$builddir" --enable-sanitizers || {
 cd "$builddir" || exit 1
 make -k -j2 check E2E_REQUIRED="$e2e_required"
 status=$?
+
+# The long fault tests with a real Postfix (kill -9, reloads and 1,000
+# connections under load, a misconfigured MTA): in CI, or with FAULTS=1.
+# One at a time: each one loads the machine on purpose.
+if [ "${CI:-}" = true ] || [ "${FAULTS:-0}" = 1 ]; then
+	make -k check-faults E2E_REQUIRED="$e2e_required" || status=1
+fi
 
 # run_tap NAME COMMAND... - a TAP suite outside automake, recorded as
 # tests/NAME.trs so the summary below counts it like the rest.
@@ -67,6 +78,15 @@ if [ "${CI:-}" = true ] || [ "${VALGRIND:-0}" = 1 ]; then
 	VALGRIND_BUILDDIR=$vgdir
 	export VALGRIND_BUILDDIR
 	run_tap valgrind/run sh "$srcdir/tests/valgrind/run.sh"
+fi
+
+# Reloads under load in a ThreadSanitizer build (tests/tsan/run.sh).
+if [ "${CI:-}" = true ] || [ "${TSAN:-0}" = 1 ]; then
+	tsandir=$(dirname "$builddir")/tsan
+	rm -rf "$tsandir"
+	TSAN_BUILDDIR=$tsandir
+	export TSAN_BUILDDIR
+	run_tap tsan/run sh "$srcdir/tests/tsan/run.sh"
 fi
 
 # Show the logs of what failed, so a CI transcript is enough to debug.
