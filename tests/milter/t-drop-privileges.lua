@@ -17,8 +17,9 @@ if sh("id -u") ~= "0" or sh("id -u nobody 2>/dev/null") == nil or
 	os.exit(77)
 end
 
--- The pid file is written as nobody: give the milter a directory of its
--- own under /tmp, which nobody can reach wherever the build tree is.
+-- The socket must be reachable by nobody wherever the build tree is:
+-- give the milter a directory of its own under /tmp.  (The pid file is
+-- written as root, before the drop; tests/milter/privileges.sh checks it.)
 local dir = sh("mktemp -d /tmp/tlspolicy-milter-test.XXXXXX")
 H.check(nil, dir ~= nil and os.execute("chown nobody:nogroup " .. H.quote(dir)),
 	"cannot make a directory for nobody")
