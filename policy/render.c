@@ -43,8 +43,8 @@
 #define RENDER_SEP_LOG_HOST	" =[]"
 #define RENDER_SEP_LOG_ADDR	" =<>"
 
-#define RENDER_MISSING_TEXT	"TLS policy cannot be checked: the MTA sent no milter " \
-				"macros (server configuration error)"
+#define RENDER_MISSING_TEXT	"TLS policy cannot be checked: the MTA sent the milter " \
+				"no TLS macros (server configuration error)"
 
 static const struct {
 	unsigned reason;

@@ -337,7 +337,7 @@ want()
 	case $1 in
 	stripped|empty)
 		W_STAGE=MAIL
-		W_REPLY="451 4.3.5 TLS policy cannot be checked: the MTA sent no milter macros (server configuration error)"
+		W_REPLY="451 4.3.5 TLS policy cannot be checked: the MTA sent the milter no TLS macros (server configuration error)"
 		return;;
 	accept)
 		W_TAG="$E2E_MX; verdict=temperror; partner=none; tls=none; cipher=none; bits=0; pfs=no; reasons=missing-macros; action=tag"

@@ -318,8 +318,8 @@ static const struct {
 	{"custom text only", 2, POLICY_ACTION_REJECT, false, false, 0, "550", "5.7.0",
 	    "Use TLS please"},
 	{"missing macros", -1, POLICY_ACTION_DEFER, false, true, 0, "451", "4.3.5",
-	    "TLS policy cannot be checked: the MTA sent no milter macros (server "
-	    "configuration error)"},
+	    "TLS policy cannot be checked: the MTA sent the milter no TLS macros "
+	    "(server configuration error)"},
 	{"missing macros accepted: no reply", -1, POLICY_ACTION_TAG, false, true, -1, "", "",
 	    ""},
 	{"tag: no reply", 0, POLICY_ACTION_TAG, false, false, -1, "", "", ""},
