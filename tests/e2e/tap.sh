@@ -1,6 +1,7 @@
 # tap.sh - TAP helpers shared by the end-to-end tests (postfix.sh,
-# sendmail.sh).  Sourced by bash after lib.sh; the caller sets T_RUN=0 and
-# T_FAILED=0 and prints the plan ("1..$T_RUN") at the end.
+# sendmail.sh) and the fault tests (tests/faults/).  Sourced by bash
+# after lib.sh; the caller sets T_RUN=0 and T_FAILED=0 and prints the
+# plan ("1..$T_RUN") at the end.
 
 # t_ok - one TAP result: t_ok STATUS DESCRIPTION [DIAGNOSTIC...]
 t_ok()
@@ -18,6 +19,24 @@ t_ok()
 		printf '%s\n' "$line" | sed 's/^/#   /'
 	done
 	return 1
+}
+
+# t_is - compare: t_is GOT WANT DESCRIPTION
+t_is()
+{
+	[ "$1" = "$2" ]
+	t_ok $? "$3" "got:  $1" "want: $2"
+}
+
+# t_no_sanitizer_reports DESCRIPTION LOG... - the milter's stderr logs
+# hold no ASan, LSan or UBSan report (the test builds use the sanitizers)
+t_no_sanitizer_reports()
+{
+	local desc=$1 found
+	shift
+	found=$(grep -E 'AddressSanitizer|LeakSanitizer|runtime error:' "$@" | head -n 20)
+	[ -z "$found" ]
+	t_ok $? "$desc" "$found"
 }
 
 # cannot_run - skip the whole file, or fail it when E2E_REQUIRED=1
