@@ -50,26 +50,16 @@ SM_LOG_PID=
 # preflight - what this test needs before it touches anything
 preflight()
 {
-	local cmd
-	[ "$(id -u)" = 0 ] || cannot_run "needs root (a private Sendmail daemon)"
-	for cmd in swaks python3 openssl m4 unshare mount dpkg-deb timeout; do
-		command -v "$cmd" >/dev/null 2>&1 ||
-		    cannot_run "$cmd not installed (apt-get install swaks python3 openssl m4 util-linux dpkg)"
-	done
-	[ -x "$MILTER_BIN" ] || cannot_run "milter binary $MILTER_BIN not built"
+	t_preflight "a private Sendmail daemon" "swaks python3 openssl m4 util-linux dpkg" \
+	    swaks python3 openssl m4 unshare mount dpkg-deb timeout
 	unshare -m true 2>/dev/null || cannot_run "unshare -m not permitted here"
 }
 
 # setup_failed - Sendmail or the milter did not come up: say why and stop
 setup_failed()
 {
-	local f
-	echo "not ok 1 - setup: $1"
-	for f in "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" "$E2E_DIR/rx/sendmail.out" "$E2E_DIR/rx/m4.err"; do
-		[ -s "$f" ] && tail -n 20 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	echo "1..1"
-	exit 1
+	t_setup_failed "$1" "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" \
+	    "$E2E_DIR/rx/sendmail.out" "$E2E_DIR/rx/m4.err"
 }
 
 # ---------------------------------------------------------------- Sendmail

@@ -51,6 +51,35 @@ cannot_run()
 	exit 0
 }
 
+# t_preflight WHAT PACKAGES CMD... - cannot_run unless we are root (for
+# WHAT), every CMD is installed (from the Debian PACKAGES) and the milter
+# is built
+t_preflight()
+{
+	local what=$1 packages=$2 cmd
+	shift 2
+	[ "$(id -u)" = 0 ] || cannot_run "needs root ($what)"
+	for cmd in "$@"; do
+		command -v "$cmd" >/dev/null 2>&1 ||
+		    cannot_run "$cmd not installed (apt-get install $packages)"
+	done
+	[ -x "$MILTER_BIN" ] || cannot_run "milter binary $MILTER_BIN not built"
+}
+
+# t_setup_failed WHY LOG... - the test tree did not come up: one failed
+# case saying why, the end of each log as comments, and stop
+t_setup_failed()
+{
+	local why=$1 f
+	shift
+	echo "not ok 1 - setup: $why"
+	for f in "$@"; do
+		[ -s "$f" ] && tail -n 20 "$f" | sed "s|^|# ${f#"$E2E_DIR"/}: |"
+	done
+	echo "1..1"
+	exit 1
+}
+
 # tag_summary - "verdict reasons action" out of a tag header value
 tag_summary()
 {

@@ -47,25 +47,14 @@ KILL_AT=()
 # preflight - what this test needs before it touches anything
 preflight()
 {
-	local cmd
-	[ "$(id -u)" = 0 ] || cannot_run "needs root (private Postfix instances)"
-	for cmd in postfix postconf postqueue python3 openssl timeout; do
-		command -v "$cmd" >/dev/null 2>&1 ||
-		    cannot_run "$cmd not installed (apt-get install postfix python3 openssl)"
-	done
-	[ -x "$MILTER_BIN" ] || cannot_run "milter binary $MILTER_BIN not built"
+	t_preflight "private Postfix instances" "postfix python3 openssl" \
+	    postfix postconf postqueue python3 openssl timeout
 }
 
 # setup_failed - the instances did not come up: say why and stop
 setup_failed()
 {
-	local f
-	echo "not ok 1 - setup: $1"
-	for f in "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" "$E2E_DIR/tx/maillog"; do
-		[ -f "$f" ] && tail -n 20 "$f" | sed "s|^|# $(basename "$(dirname "$f")")/$(basename "$f"): |"
-	done
-	echo "1..1"
-	exit 1
+	t_setup_failed "$1" "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" "$E2E_DIR/tx/maillog"
 }
 
 # elapsed T0 [T1] - seconds from T0 to T1 (default now), one decimal

@@ -53,13 +53,9 @@ T_FAILED=0
 # preflight - what this test needs before it touches anything
 preflight()
 {
-	local cmd hard
-	[ "$(id -u)" = 0 ] || cannot_run "needs root (a private Postfix instance)"
-	for cmd in postfix postqueue python3 openssl timeout ss; do
-		command -v "$cmd" >/dev/null 2>&1 ||
-		    cannot_run "$cmd not installed (apt-get install postfix python3 openssl iproute2)"
-	done
-	[ -x "$MILTER_BIN" ] || cannot_run "milter binary $MILTER_BIN not built"
+	local hard
+	t_preflight "a private Postfix instance" "postfix python3 openssl iproute2" \
+	    postfix postqueue python3 openssl timeout ss
 	[ -x "$MDRIVER" ] || cannot_run "$MDRIVER not built (make tests/bench/mdriver)"
 	# Root may raise its hard limit; the milter takes the hard limit.
 	hard=$(ulimit -H -n)
@@ -73,12 +69,7 @@ preflight()
 # setup_failed - the instances did not come up: say why and stop
 setup_failed()
 {
-	echo "not ok 1 - setup: $1"
-	for f in "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog"; do
-		[ -f "$f" ] && tail -n 20 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	echo "1..1"
-	exit 1
+	t_setup_failed "$1" "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog"
 }
 
 # proc_status PID KEY - one value (number only) from /proc/PID/status

@@ -56,25 +56,14 @@ SYMLIST_LINE='does not take macro requests'
 # preflight - what this test needs before it touches anything
 preflight()
 {
-	local cmd
-	[ "$(id -u)" = 0 ] || cannot_run "needs root (a private Postfix instance)"
-	for cmd in postfix postconf python3 openssl timeout; do
-		command -v "$cmd" >/dev/null 2>&1 ||
-		    cannot_run "$cmd not installed (apt-get install postfix python3 openssl)"
-	done
-	[ -x "$MILTER_BIN" ] || cannot_run "milter binary $MILTER_BIN not built"
+	t_preflight "a private Postfix instance" "postfix python3 openssl" \
+	    postfix postconf python3 openssl timeout
 }
 
 # setup_failed - the instances did not come up: say why and stop
 setup_failed()
 {
-	local f
-	echo "not ok 1 - setup: $1"
-	for f in "$E2E_DIR"/*.log "$E2E_DIR/rx/maillog"; do
-		[ -f "$f" ] && tail -n 10 "$f" | sed "s|^|# $(basename "$f"): |"
-	done
-	echo "1..1"
-	exit 1
+	t_setup_failed "$1" "$E2E_DIR"/*.log "$E2E_DIR/rx/maillog"
 }
 
 # cleanup - our proxies and milters by PID, then lib.sh's cleanup
