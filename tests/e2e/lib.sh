@@ -577,6 +577,24 @@ e2e_tag_headers()
 	e2e_headers "$1" | sed -n 's/^[Xx]-[Tt][Ll][Ss]-[Pp][Oo][Ll][Ii][Cc][Yy]: *//p'
 }
 
+# e2e_delivered_tags - "MESSAGE-ID TAGCOUNT TAG" for every message in rx's
+# maildir (headers unfolded; the tag header in any case; the first tag)
+e2e_delivered_tags()
+{
+	python3 - "$E2E_DIR/rx/mail/box/new" <<'PY'
+import email.parser, os, sys
+
+d = sys.argv[1]
+for name in sorted(os.listdir(d)):
+    with open(os.path.join(d, name), "rb") as f:
+        msg = email.parser.BytesHeaderParser().parse(f)
+    unfold = lambda v: " ".join(str(v).split())
+    ids = msg.get_all("Message-Id") or ["-"]
+    tags = [unfold(v) for k, v in msg.items() if k.lower() == "x-tls-policy"]
+    print("%s %d %s" % (unfold(ids[0]).strip("<>"), len(tags), tags[0] if tags else ""))
+PY
+}
+
 # e2e_held_file - headers of a message in rx's hold queue, by queue ID
 e2e_held_file()
 {

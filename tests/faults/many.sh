@@ -223,24 +223,6 @@ check_replies()
 	e2e_note "postfix: $n sessions: $(awk '{ print $3 }' "$E2E_DIR/traffic" | sort | uniq -c | awk '{ printf "%s x %s, ", $1, $2 }')accepted ${#ACCEPTED[@]}"
 }
 
-# delivered_index - "MESSAGE-ID TAGCOUNT TAG" for every delivered message
-# (headers unfolded; the tag header in any case)
-delivered_index()
-{
-	python3 - "$E2E_DIR/rx/mail/box/new" <<'PY'
-import email.parser, os, sys
-
-d = sys.argv[1]
-for name in sorted(os.listdir(d)):
-    with open(os.path.join(d, name), "rb") as f:
-        msg = email.parser.BytesHeaderParser().parse(f)
-    unfold = lambda v: " ".join(str(v).split())
-    ids = msg.get_all("Message-Id") or ["-"]
-    tags = [unfold(v) for k, v in msg.items() if k.lower() == "x-tls-policy"]
-    print("%s %d %s" % (unfold(ids[0]).strip("<>"), len(tags), tags[0] if tags else ""))
-PY
-}
-
 # check_deliveries - every accepted message in the maildir, one right tag
 check_deliveries()
 {
@@ -252,7 +234,7 @@ check_deliveries()
 		sleep 0.2
 		i=$((i + 1))
 	done
-	delivered_index >"$E2E_DIR/delivered"
+	e2e_delivered_tags >"$E2E_DIR/delivered"
 	while read -r id line; do
 		index[$id]=$line
 	done <"$E2E_DIR/delivered"

@@ -349,23 +349,6 @@ want()
 	return 0
 }
 
-# delivered_tags - "MESSAGE-ID TAGCOUNT TAG" for every delivered message
-delivered_tags()
-{
-	python3 - "$E2E_DIR/rx/mail/box/new" <<'PY'
-import email.parser, os, sys
-
-d = sys.argv[1]
-for name in sorted(os.listdir(d)):
-    with open(os.path.join(d, name), "rb") as f:
-        msg = email.parser.BytesHeaderParser().parse(f)
-    unfold = lambda v: " ".join(str(v).split())
-    ids = msg.get_all("Message-Id") or ["-"]
-    tags = [unfold(v) for k, v in msg.items() if k.lower() == "x-tls-policy"]
-    print("%s %d %s" % (unfold(ids[0]).strip("<>"), len(tags), tags[0] if tags else ""))
-PY
-}
-
 # wait_deliveries N - wait (bounded) until the maildir holds N messages
 wait_deliveries()
 {
@@ -486,7 +469,7 @@ send_sessions 2
 e2e_note "$(wc -l <"$E2E_DIR/sessions") sessions in $(($(date +%s) - SSTART))s"
 accepted=$(awk '$5 == 250' "$E2E_DIR/sessions" | wc -l)
 wait_deliveries "$accepted"
-delivered_tags >"$E2E_DIR/delivered"
+e2e_delivered_tags >"$E2E_DIR/delivered"
 
 for c in $CASES; do
 	check_case "$c"
