@@ -27,6 +27,12 @@ char *text_safe_copy(char *dst, size_t size, const char *src, size_t max_chars,
 void text_safe_append(char *dst, size_t size, size_t *len, const char *src,
     size_t max_chars, const char *extra);
 
+/*
+ * text_put - append trusted text (no format) at *len, advancing *len;
+ * truncates like text_append().
+ */
+void text_put(char *dst, size_t size, size_t *len, const char *text);
+
 /* text_append - append trusted printf-style text; truncates safely. */
 void text_append(char *dst, size_t size, size_t *len, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));

@@ -79,29 +79,19 @@ verdict_result_name(enum verdict_result result)
 	return "temperror";
 }
 
-/*
- * render_put - append trusted text; truncates exactly as text_append()
- * does.  The header and the log line are built for every message, and
- * vsnprintf() for a constant was most of their cost.
- */
+/* render_number - append a non-negative decimal without printf */
 static void
-render_put(char *buf, size_t size, size_t *len, const char *text)
+render_number(char *buf, size_t size, size_t *len, unsigned value)
 {
-	size_t n;
+	char digits[16];
+	size_t n = sizeof(digits) - 1;
 
-	if (size == 0)
-		return;
-	if (*len >= size - 1) {
-		*len = size - 1;
-		buf[*len] = '\0';
-		return;
-	}
-	n = strlen(text);
-	if (n > size - 1 - *len)
-		n = size - 1 - *len;
-	memcpy(buf + *len, text, n);
-	*len += n;
-	buf[*len] = '\0';
+	digits[n] = '\0';
+	do {
+		digits[--n] = (char)('0' + value % 10);
+		value /= 10;
+	} while (value > 0 && n > 0);
+	text_put(buf, size, len, digits + n);
 }
 
 /* verdict_reasons_format - "no-pfs,weak-cipher" into buf; "-" when none */
@@ -116,11 +106,11 @@ verdict_reasons_format(unsigned reasons, char *buf, size_t size)
 	for (i = 0; i < sizeof(render_reasons) / sizeof(render_reasons[0]); i++)
 		if (reasons & render_reasons[i].reason) {
 			if (len > 0)
-				render_put(buf, size, &len, ",");
-			render_put(buf, size, &len, render_reasons[i].name);
+				text_put(buf, size, &len, ",");
+			text_put(buf, size, &len, render_reasons[i].name);
 		}
 	if (len == 0)
-		render_put(buf, size, &len, "-");
+		text_put(buf, size, &len, "-");
 }
 
 /* render_block - the partner that decided, else the defaults */
@@ -144,10 +134,10 @@ static void
 render_action(const struct verdict *verdict, char *buf, size_t size, size_t *len)
 {
 	if (verdict->testing) {
-		render_put(buf, size, len, "would-");
-		render_put(buf, size, len, policy_action_name(verdict->action));
+		text_put(buf, size, len, "would-");
+		text_put(buf, size, len, policy_action_name(verdict->action));
 	} else
-		render_put(buf, size, len, policy_action_name(verdict->effective));
+		text_put(buf, size, len, policy_action_name(verdict->effective));
 }
 
 /* render_partner - the partner's name, or "none" for non-partner mail */
@@ -156,7 +146,7 @@ render_partner(const struct verdict *verdict, char *buf, size_t size, size_t *le
     const char *extra)
 {
 	if (verdict->partner == NULL)
-		render_put(buf, size, len, "none");
+		text_put(buf, size, len, "none");
 	else
 		text_safe_append(buf, size, len, verdict->partner->name, RENDER_CAP_PARTNER,
 		    extra);
@@ -169,23 +159,25 @@ render_tls_facts(const struct session_facts *facts, const char *sep, const char 
 {
 	int bits = render_bits(facts);
 
-	render_put(buf, size, len, "tls=");
-	render_put(buf, size, len, tls_version_name(facts->tls_version));
-	render_put(buf, size, len, sep);
-	render_put(buf, size, len, "cipher=");
+	text_put(buf, size, len, "tls=");
+	text_put(buf, size, len, tls_version_name(facts->tls_version));
+	text_put(buf, size, len, sep);
+	text_put(buf, size, len, "cipher=");
 	if (!facts->tls)
-		render_put(buf, size, len, "none");
+		text_put(buf, size, len, "none");
 	else if (facts->cipher == NULL)
-		render_put(buf, size, len, "unknown");
+		text_put(buf, size, len, "unknown");
 	else
 		text_safe_append(buf, size, len, facts->cipher, RENDER_CAP_CIPHER, extra);
+	text_put(buf, size, len, sep);
+	text_put(buf, size, len, "bits=");
 	if (bits >= 0)
-		text_append(buf, size, len, "%sbits=%d", sep, bits);
+		render_number(buf, size, len, (unsigned)bits);
 	else
-		text_append(buf, size, len, "%sbits=unknown", sep);
-	render_put(buf, size, len, sep);
-	render_put(buf, size, len, "pfs=");
-	render_put(buf, size, len, tls_pfs_name(facts->cipher_class.pfs));
+		text_put(buf, size, len, "unknown");
+	text_put(buf, size, len, sep);
+	text_put(buf, size, len, "pfs=");
+	text_put(buf, size, len, tls_pfs_name(facts->cipher_class.pfs));
 }
 
 /* render_join - the separator before item i of count: ", " or " and " */
@@ -205,11 +197,11 @@ render_cert_requirement(const struct policy_require *require, char *buf, size_t 
 	text_append(buf, size, len, "%s", require->cert_verified
 	    ? "a verified client certificate" : "a client certificate");
 	if (require->cert_subject != NULL) {
-		render_put(buf, size, len, " for ");
+		text_put(buf, size, len, " for ");
 		text_safe_append(buf, size, len, require->cert_subject, RENDER_CAP_CERT, NULL);
 	}
 	if (require->cert_issuer != NULL) {
-		render_put(buf, size, len, " issued by ");
+		text_put(buf, size, len, " issued by ");
 		text_safe_append(buf, size, len, require->cert_issuer, RENDER_CAP_CERT, NULL);
 	}
 }
@@ -230,13 +222,13 @@ verdict_requirement_text(const struct policy *policy, const struct verdict *verd
 	if (require->min_version != TLS_VERSION_NONE)
 		text_append(buf, size, &len, "%s+", tls_version_name(require->min_version));
 	else if (require->tls || count > 0)
-		render_put(buf, size, &len, "TLS");
+		text_put(buf, size, &len, "TLS");
 	else {
-		render_put(buf, size, &len, "nothing");
+		text_put(buf, size, &len, "nothing");
 		return len;
 	}
 	if (count > 0)
-		render_put(buf, size, &len, " with ");
+		text_put(buf, size, &len, " with ");
 	if (require->pfs)
 		text_append(buf, size, &len, "%sforward secrecy", render_join(i++, count));
 	if (require->min_cipher_bits > 0)
@@ -258,11 +250,11 @@ render_session_cert(const struct session_facts *facts, char *buf, size_t size, s
 	text_append(buf, size, len, ", %s client certificate",
 	    facts->cert == CERT_VERIFIED ? "a verified" : "an unverified");
 	if (facts->cert_subject != NULL) {
-		render_put(buf, size, len, " for ");
+		text_put(buf, size, len, " for ");
 		text_safe_append(buf, size, len, facts->cert_subject, RENDER_CAP_CERT, NULL);
 	}
 	if (facts->cert_issuer != NULL) {
-		render_put(buf, size, len, " issued by ");
+		text_put(buf, size, len, " issued by ");
 		text_safe_append(buf, size, len, facts->cert_issuer, RENDER_CAP_CERT, NULL);
 	}
 }
@@ -278,7 +270,7 @@ facts_session_text(const struct session_facts *facts, char *buf, size_t size)
 		return 0;
 	buf[0] = '\0';
 	if (!facts->tls) {
-		render_put(buf, size, &len, "no TLS");
+		text_put(buf, size, &len, "no TLS");
 		return len;
 	}
 	if (facts->tls_version > TLS_VERSION_UNKNOWN)
@@ -287,20 +279,20 @@ facts_session_text(const struct session_facts *facts, char *buf, size_t size)
 		text_safe_append(buf, size, &len, facts->tls_version_text, RENDER_CAP_VERSION,
 		    NULL);
 	else
-		render_put(buf, size, &len, "TLS of unknown version");
-	render_put(buf, size, &len, " ");
+		text_put(buf, size, &len, "TLS of unknown version");
+	text_put(buf, size, &len, " ");
 	if (facts->cipher != NULL)
 		text_safe_append(buf, size, &len, facts->cipher, RENDER_CAP_CIPHER, NULL);
 	else
-		render_put(buf, size, &len, "with an unknown cipher");
+		text_put(buf, size, &len, "with an unknown cipher");
 	if (bits >= 0)
 		text_append(buf, size, &len, " (%d bits)", bits);
 	if (facts->cipher_class.pfs == TLS_PFS_YES)
-		render_put(buf, size, &len, " with forward secrecy");
+		text_put(buf, size, &len, " with forward secrecy");
 	else if (facts->cipher_class.pfs == TLS_PFS_NO)
-		render_put(buf, size, &len, " without forward secrecy");
+		text_put(buf, size, &len, " without forward secrecy");
 	else
-		render_put(buf, size, &len, ", forward secrecy unknown");
+		text_put(buf, size, &len, ", forward secrecy unknown");
 	render_session_cert(facts, buf, size, &len);
 	return len;
 }
@@ -346,15 +338,15 @@ verdict_reply(const struct policy *policy, const struct verdict *verdict,
 		return 0;
 	}
 	if (verdict->partner != NULL) {
-		render_put(out->text, sizeof(out->text), &len, "Policy for partner ");
+		text_put(out->text, sizeof(out->text), &len, "Policy for partner ");
 		render_partner(verdict, out->text, sizeof(out->text), &len, " ");
 	} else
 		text_append(out->text, sizeof(out->text), &len,
 		    "Policy for mail from non-partners");
-	render_put(out->text, sizeof(out->text), &len, " requires ");
+	text_put(out->text, sizeof(out->text), &len, " requires ");
 	len += verdict_requirement_text(policy, verdict, out->text + len,
 	    sizeof(out->text) - len);
-	render_put(out->text, sizeof(out->text), &len, "; this session used ");
+	text_put(out->text, sizeof(out->text), &len, "; this session used ");
 	len += facts_session_text(facts, out->text + len, sizeof(out->text) - len);
 	return 0;
 }
@@ -374,16 +366,16 @@ verdict_header(const struct policy *policy, const struct verdict *verdict,
 	if (authserv == NULL)
 		authserv = facts->mta_name != NULL ? facts->mta_name : "localhost";
 	text_safe_append(buf, size, &len, authserv, RENDER_CAP_NAME, RENDER_SEP_HEADER);
-	render_put(buf, size, &len, "; verdict=");
-	render_put(buf, size, &len, verdict_result_name(verdict->result));
-	render_put(buf, size, &len, "; partner=");
+	text_put(buf, size, &len, "; verdict=");
+	text_put(buf, size, &len, verdict_result_name(verdict->result));
+	text_put(buf, size, &len, "; partner=");
 	render_partner(verdict, buf, size, &len, RENDER_SEP_HEADER);
-	render_put(buf, size, &len, "; ");
+	text_put(buf, size, &len, "; ");
 	render_tls_facts(facts, "; ", RENDER_SEP_HEADER, buf, size, &len);
 	verdict_reasons_format(verdict->reasons, reasons, sizeof(reasons));
-	render_put(buf, size, &len, "; reasons=");
-	render_put(buf, size, &len, reasons);
-	render_put(buf, size, &len, "; action=");
+	text_put(buf, size, &len, "; reasons=");
+	text_put(buf, size, &len, reasons);
+	text_put(buf, size, &len, "; action=");
 	render_action(verdict, buf, size, &len);
 	return len;
 }
@@ -397,12 +389,12 @@ render_log_client(const struct session_facts *facts, char *buf, size_t size, siz
 	/* Postfix passes "[ip]" as the name when it has none. */
 	if (name == NULL || *name == '\0' || name[0] == '[')
 		name = "unknown";
-	render_put(buf, size, len, "client=");
+	text_put(buf, size, len, "client=");
 	text_safe_append(buf, size, len, name, RENDER_CAP_NAME, RENDER_SEP_LOG_HOST);
-	render_put(buf, size, len, "[");
+	text_put(buf, size, len, "[");
 	text_safe_append(buf, size, len, facts->client_ip != NULL ? facts->client_ip : "unknown",
 	    RENDER_CAP_ADDR, RENDER_SEP_LOG_HOST);
-	render_put(buf, size, len, "]");
+	text_put(buf, size, len, "]");
 }
 
 /* render_log_address - " key=<address>", one pair of <> stripped first */
@@ -413,8 +405,10 @@ render_log_address(const char *key, const char *address, char *buf, size_t size,
 	char copy[RENDER_CAP_NAME + 2];	/* one byte past the cap shows the cut */
 	size_t n;
 
+	text_put(buf, size, len, " ");
+	text_put(buf, size, len, key);
 	if (address == NULL) {
-		text_append(buf, size, len, " %s=-", key);
+		text_put(buf, size, len, "=-");
 		return;
 	}
 	n = strlen(address);
@@ -426,21 +420,19 @@ render_log_address(const char *key, const char *address, char *buf, size_t size,
 		n = RENDER_CAP_NAME + 1;
 	memcpy(copy, address, n);
 	copy[n] = '\0';
-	render_put(buf, size, len, " ");
-	render_put(buf, size, len, key);
-	render_put(buf, size, len, "=<");
+	text_put(buf, size, len, "=<");
 	text_safe_append(buf, size, len, copy, RENDER_CAP_NAME, RENDER_SEP_LOG_ADDR);
-	render_put(buf, size, len, ">");
+	text_put(buf, size, len, ">");
 }
 
 /* render_log_selector - "selector=name:pattern" or "selector=none" */
 static void
 render_log_selector(const struct verdict *verdict, char *buf, size_t size, size_t *len)
 {
-	render_put(buf, size, len, " selector=");
-	render_put(buf, size, len, policy_selector_name(verdict->selector));
+	text_put(buf, size, len, " selector=");
+	text_put(buf, size, len, policy_selector_name(verdict->selector));
 	if (verdict->selector_value != NULL) {
-		render_put(buf, size, len, ":");
+		text_put(buf, size, len, ":");
 		text_safe_append(buf, size, len, verdict->selector_value, RENDER_CAP_NAME,
 		    RENDER_SEP_LOG);
 	}
@@ -457,24 +449,24 @@ verdict_log_line(const struct verdict *verdict, const struct session_facts *fact
 	if (size == 0)
 		return 0;
 	buf[0] = '\0';
-	render_put(buf, size, &len, "tlspolicy: ");
+	text_put(buf, size, &len, "tlspolicy: ");
 	render_log_client(facts, buf, size, &len);
-	render_put(buf, size, &len, " helo=");
+	text_put(buf, size, &len, " helo=");
 	text_safe_append(buf, size, &len, facts->helo, RENDER_CAP_NAME, RENDER_SEP_LOG);
 	render_log_address("sender", facts->sender, buf, size, &len);
 	if (rcpt != NULL)
 		render_log_address("rcpt", rcpt, buf, size, &len);
-	render_put(buf, size, &len, " partner=");
+	text_put(buf, size, &len, " partner=");
 	render_partner(verdict, buf, size, &len, RENDER_SEP_LOG);
 	render_log_selector(verdict, buf, size, &len);
-	render_put(buf, size, &len, " ");
+	text_put(buf, size, &len, " ");
 	render_tls_facts(facts, " ", RENDER_SEP_LOG, buf, size, &len);
 	verdict_reasons_format(verdict->reasons, reasons, sizeof(reasons));
-	render_put(buf, size, &len, " verdict=");
-	render_put(buf, size, &len, verdict_result_name(verdict->result));
-	render_put(buf, size, &len, " reasons=");
-	render_put(buf, size, &len, reasons);
-	render_put(buf, size, &len, " action=");
+	text_put(buf, size, &len, " verdict=");
+	text_put(buf, size, &len, verdict_result_name(verdict->result));
+	text_put(buf, size, &len, " reasons=");
+	text_put(buf, size, &len, reasons);
+	text_put(buf, size, &len, " action=");
 	render_action(verdict, buf, size, &len);
 	return len;
 }

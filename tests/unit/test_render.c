@@ -176,6 +176,26 @@ START_TEST(test_log_example)
 }
 END_TEST
 
+/* No sender yet (a verdict at CONNECT time) and the widest bits the MTA can send. */
+START_TEST(test_log_no_sender_wide_bits)
+{
+	struct session_facts f;
+	struct verdict v;
+	char buf[2048];
+
+	facts_tls12_rsa(&f);
+	f.sender = NULL;
+	f.cipher_bits = 65535;
+	verdict_fail(&v, &partners[0], REASON_NO_PFS, POLICY_ACTION_REJECT, false);
+	verdict_log_line(&v, &f, NULL, buf, sizeof(buf));
+	ck_assert_str_eq(buf, "tlspolicy: client=mail.yandex.net[192.0.2.1] "
+	    "helo=mail.yandex.net sender=- "
+	    "partner=yandex selector=sender_domains:yandex.ru tls=TLSv1.2 "
+	    "cipher=AES256-GCM-SHA384 bits=65535 pfs=no verdict=fail reasons=no-pfs "
+	    "action=reject");
+}
+END_TEST
+
 /* ------------------------------------------------------------ table of outputs */
 
 enum scenario {
@@ -746,6 +766,7 @@ unit_suite(void)
 	tcase_add_test(examples, test_reply_example);
 	tcase_add_test(examples, test_header_example);
 	tcase_add_test(examples, test_log_example);
+	tcase_add_test(examples, test_log_no_sender_wide_bits);
 	tcase_add_loop_test(examples, test_outputs, 0, COUNT(output_cases));
 	tcase_add_loop_test(examples, test_reply, 0, COUNT(reply_cases));
 	tcase_add_loop_test(examples, test_requirement_text, 0, COUNT(requirement_cases));

@@ -63,24 +63,6 @@ START_TEST(test_copy_size_zero)
 }
 END_TEST
 
-START_TEST(test_every_byte)
-{
-	char src[2] = {0, 0}, dst[4];
-	int c;
-
-	for (c = 1; c < 256; c++) {
-		src[0] = (char)c;
-		text_safe_copy(dst, sizeof(dst), src, 0, NULL);
-		if (c < 0x20 || c >= 0x7f || c == '%')
-			ck_assert_msg(strcmp(dst, "?") == 0, "byte 0x%02x: got \"%s\", want \"?\"",
-			    c, dst);
-		else
-			ck_assert_msg(dst[0] == (char)c && dst[1] == '\0',
-			    "byte 0x%02x: got \"%s\", want it kept", c, dst);
-	}
-}
-END_TEST
-
 START_TEST(test_append)
 {
 	char buf[16];
@@ -120,6 +102,49 @@ START_TEST(test_text_append)
 }
 END_TEST
 
+START_TEST(test_text_put)
+{
+	char buf[12];
+	size_t len = 0;
+
+	buf[0] = '\0';
+	text_put(buf, sizeof(buf), &len, "bits=");
+	text_put(buf, sizeof(buf), &len, "256");
+	ck_assert_msg(strcmp(buf, "bits=256") == 0 && len == 8, "got \"%s\" (%zu), want bits=256",
+	    buf, len);
+	text_put(buf, sizeof(buf), &len, "; verdict=fail");
+	ck_assert_msg(len == sizeof(buf) - 1 && strcmp(buf, "bits=256; v") == 0,
+	    "truncated: got \"%s\" (%zu), want \"bits=256; v\" (11)", buf, len);
+	text_put(buf, sizeof(buf), &len, "x");
+	ck_assert_msg(len == sizeof(buf) - 1 && strlen(buf) == len,
+	    "full: got len %zu, want %zu", len, sizeof(buf) - 1);
+}
+END_TEST
+
+/* Every byte against several separator sets, checked against the definition. */
+static const char *const every_byte_extras[] = { NULL, "", " ;=", " =[]", " =<>", "az~" };
+
+START_TEST(test_every_byte)
+{
+	const char *extra = every_byte_extras[_i];
+	char src[4], dst[4], want;
+	unsigned c;
+
+	for (c = 1; c < 256; c++) {
+		src[0] = 'x';
+		src[1] = (char)c;
+		src[2] = 'y';
+		src[3] = '\0';
+		text_safe_copy(dst, sizeof(dst), src, 0, extra);
+		want = (c < 0x20 || c >= 0x7f || c == '%'
+		    || (extra != NULL && strchr(extra, (int)c) != NULL)) ? '?' : (char)c;
+		ck_assert_msg(dst[0] == 'x' && dst[1] == want && dst[2] == 'y' && dst[3] == '\0',
+		    "byte 0x%02x with extra \"%s\": got \"%s\", want x%cy", c,
+		    extra != NULL ? extra : "(null)", dst, want);
+	}
+}
+END_TEST
+
 START_TEST(test_long_hostile)
 {
 	char src[5000], dst[300];
@@ -146,7 +171,9 @@ unit_suite(void)
 
 	tcase_add_loop_test(tc, test_copy, 0, sizeof(copy_cases) / sizeof(copy_cases[0]));
 	tcase_add_test(tc, test_copy_size_zero);
-	tcase_add_test(tc, test_every_byte);
+	tcase_add_loop_test(tc, test_every_byte, 0,
+	    sizeof(every_byte_extras) / sizeof(every_byte_extras[0]));
+	tcase_add_test(tc, test_text_put);
 	tcase_add_test(tc, test_append);
 	tcase_add_test(tc, test_text_append);
 	tcase_add_test(tc, test_long_hostile);
