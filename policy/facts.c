@@ -299,13 +299,14 @@ facts_update_cert(struct session_facts *facts, facts_macro_fn get, void *context
 	facts->cert_issuer = facts_cert_name(issuer, sendmail);
 }
 
-/* facts_update_tls - replace every TLS fact with what the macros say */
+/*
+ * facts_update_tls - replace every TLS fact with what the macros say;
+ * the caller has looked up the version and the cipher.
+ */
 static void
 facts_update_tls(struct session_facts *facts, facts_macro_fn get, void *context,
-    const struct cipher_table *table)
+    const struct cipher_table *table, const char *version, const char *cipher)
 {
-	const char *version = get(context, "{tls_version}");
-	const char *cipher = get(context, "{cipher}");
 	const char *bits = get(context, "{cipher_bits}");
 
 	facts_clear_tls(facts);
@@ -341,26 +342,33 @@ void
 facts_update(struct session_facts *facts, enum facts_stage stage,
     facts_macro_fn get, void *context, const struct cipher_table *table)
 {
-	const char *value;
+	const char *value, *version, *cipher;
 
 	if (get == NULL)
 		return;
-	if (facts_any_macro(get, context))
+	/*
+	 * Every lookup is a linear search of libmilter's macro lists, and
+	 * lookups were most of the milter's own work for a message: ask
+	 * only for what can still change something.
+	 */
+	if (!facts->macros_seen && facts_any_macro(get, context))
 		facts->macros_seen = true;
-	if ((value = get(context, "j")) != NULL
-	    && (stage == FACTS_STAGE_CONNECT || facts->mta_name == NULL))
+	if ((stage == FACTS_STAGE_CONNECT || facts->mta_name == NULL)
+	    && (value = get(context, "j")) != NULL)
 		facts_replace(&facts->mta_name, value);
 	switch (stage) {
 	case FACTS_STAGE_CONNECT:
 		facts_update_client(facts, get, context);
 		break;
 	case FACTS_STAGE_HELO:
-		facts_update_tls(facts, get, context, table);
+		facts_update_tls(facts, get, context, table, get(context, "{tls_version}"),
+		    get(context, "{cipher}"));
 		break;
 	case FACTS_STAGE_MAIL:
-		if (facts_present(get(context, "{tls_version}"))
-		    || facts_present(get(context, "{cipher}")))
-			facts_update_tls(facts, get, context, table);
+		version = get(context, "{tls_version}");
+		cipher = get(context, "{cipher}");
+		if (facts_present(version) || facts_present(cipher))
+			facts_update_tls(facts, get, context, table, version, cipher);
 		facts->authenticated = facts_present(get(context, "{auth_type}"));
 		facts_update_queue_id(facts, get, context);
 		break;
