@@ -57,32 +57,53 @@ log_detach(void)
 	log_stderr_too = false;
 }
 
-/* log_emit - write one formatted line at a syslog priority */
+/* log_label - the word Postfix puts before a line of this priority */
+static const char *
+log_label(int priority)
+{
+	switch (priority) {
+	case LOG_WARNING:
+		return "warning: ";
+	case LOG_ERR:
+		return "error: ";
+	case LOG_CRIT:
+		return "fatal: ";
+	default:
+		return "";
+	}
+}
+
+/*
+ * log_write - one finished line to stderr and/or syslog.  The stderr
+ * copy is put together first: stderr is unbuffered, and one fwrite()
+ * is one write(), so concurrent lines cannot interleave.
+ */
+static void
+log_write(int priority, const char *line)
+{
+	char out[sizeof(LOG_IDENT) + 16 + LOG_LINE_MAX];
+	const char *label = log_label(priority);
+	size_t len = 0;
+
+	if (log_foreground || (priority <= LOG_WARNING && log_stderr_too)) {
+		text_put(out, sizeof(out) - 1, &len, LOG_IDENT ": ");
+		text_put(out, sizeof(out) - 1, &len, label);
+		text_put(out, sizeof(out) - 1, &len, line);
+		out[len++] = '\n';
+		fwrite(out, 1, len, stderr);
+	}
+	if (!log_foreground)
+		syslog(priority, "%s%s", label, line);
+}
+
+/* log_emit - format one line and write it */
 static void
 log_emit(int priority, const char *fmt, va_list ap)
 {
 	char line[LOG_LINE_MAX];
-	const char *label;
 
 	vsnprintf(line, sizeof(line), fmt, ap);
-	switch (priority) {
-	case LOG_WARNING:
-		label = "warning: ";
-		break;
-	case LOG_ERR:
-		label = "error: ";
-		break;
-	case LOG_CRIT:
-		label = "fatal: ";
-		break;
-	default:
-		label = "";
-		break;
-	}
-	if (log_foreground || (priority <= LOG_WARNING && log_stderr_too))
-		fprintf(stderr, "%s: %s%s\n", LOG_IDENT, label, line);
-	if (!log_foreground)
-		syslog(priority, "%s%s", label, line);
+	log_write(priority, line);
 }
 
 /* log_info - an informational line */
@@ -130,20 +151,24 @@ fatal(const char *fmt, ...)
 	exit(1);
 }
 
-/* log_decision - "QUEUEID: tlspolicy: ..." */
+/*
+ * log_decision - "QUEUEID: tlspolicy: ...", put together without
+ * printf: it is written once for every message.
+ */
 void
 log_decision(const struct verdict *verdict, const struct session_facts *facts,
     const char *rcpt)
 {
 	char line[LOG_LINE_MAX];
-	char queue_id[64];
+	size_t len = 0;
 
-	verdict_log_line(verdict, facts, rcpt, line, sizeof(line));
 	if (facts->queue_id != NULL)
-		text_safe_copy(queue_id, sizeof(queue_id), facts->queue_id, 40, " :");
+		text_safe_append(line, sizeof(line), &len, facts->queue_id, 40, " :");
 	else
-		snprintf(queue_id, sizeof(queue_id), "NOQUEUE");
-	log_info("%s: %s", queue_id, line);
+		text_put(line, sizeof(line), &len, "NOQUEUE");
+	text_put(line, sizeof(line), &len, ": ");
+	verdict_log_line(verdict, facts, rcpt, line + len, sizeof(line) - len);
+	log_write(LOG_INFO, line);
 }
 
 /* log_limit_pass - true at most once per interval for this limiter */
