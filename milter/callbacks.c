@@ -417,10 +417,11 @@ mlfi_header(SMFICTX *ctx, char *headerf, char *headerv)
 static int
 callbacks_tag(SMFICTX *ctx, struct conn_state *conn)
 {
-	char name[80], value[2048];
+	/* libmilter takes char * but only copies the name (see callbacks_macro). */
+	char *name = (char *)policy_header_name(conn->msg.policy);
+	char value[2048];
 	unsigned i;
 
-	snprintf(name, sizeof(name), "%s", policy_header_name(conn->msg.policy));
 	/* From the last copy up, so the indexes of the others do not move. */
 	for (i = conn->msg.forged_headers; i >= 1; i--) {
 		if (smfi_chgheader(ctx, name, (int)i, NULL) != MI_SUCCESS) {

@@ -1,12 +1,13 @@
 /*
  * policy.c - the compiled policy's lifetime, accessors and name tables.
  *
- * Loading is in policy_compile.c.  A compiled policy is immutable and reference counted: the loader
- * returns it with one reference; policy_ref() and policy_unref() adjust
- * the count atomically, and the last unref frees the partners, the
- * string arena that holds every string of the policy, and the indexes.  The milter swaps policies under its
- * own lock; the atomic count only makes a late unref from a worker
- * thread safe.
+ * Loading is in policy_compile.c.  A compiled policy is immutable and
+ * reference counted: the loader returns it with one reference;
+ * policy_ref() and policy_unref() adjust the count atomically, and the
+ * last unref frees the partners, the string arena that holds every
+ * string of the policy, and the indexes.  The milter swaps policies
+ * under its own lock but its worker threads drop references without
+ * one, which the atomic count makes safe.
  *
  * Also here: the name tables for modes, actions and selectors, and the
  * string arena (strarena_*) in which the policy and its indexes keep
