@@ -13,8 +13,11 @@
  * an answer for, and which macros go with each), CONNECT, HELO (and a
  * second HELO after "STARTTLS" with the TLS macros unless plaintext),
  * then PER_CONNECTION messages of MAIL, RCPT, DATA, five headers, EOH,
- * body, EOM, each preceded by its macro packet, with 'A' after each
- * message, and QUIT at the end.  Every reply is read and checked: a
+ * body, EOM, each preceded by its macro packet (also for a step the
+ * milter skips, as Postfix does), with 'A' after each message, and QUIT
+ * at the end.  Packets are written as Postfix's buffered stream writes
+ * them: when a reply is awaited, and after DATA, where smtpd hands the
+ * milter over to cleanup.  Every reply is read and checked: a
  * reject, tempfail or discard ends the message (counted), anything
  * unexpected or a timeout is an error and the connection is dropped.  At
  * EOM every modification is read until the final reply; a message is
@@ -200,17 +203,24 @@ md_read_all(int fd, char *buf, size_t len)
 }
 
 /*
- * md_queue - one packet into the output buffer.  Postfix's stream buffer
- * sends a macro packet and its command in one write(); a separate write
- * for each would meet Nagle's algorithm over TCP.
+ * md_queue - one packet into the output buffer.  Like Postfix's stream
+ * buffer it is written only when a reply is awaited (md_send), at the
+ * hand-over after DATA, or when full: a macro packet, its command and
+ * the packets of steps without a reply go out in one write(), where a
+ * separate write for each would meet Nagle's algorithm over TCP.
  */
 static int
 md_queue(struct md_conn *conn, char cmd, const char *data, size_t len)
 {
 	uint32_t size = htonl((uint32_t)(len + 1));
 
-	if (conn->outlen + len + 5 > sizeof(conn->out))
+	if (len + 5 > sizeof(conn->out))
 		return -1;
+	if (conn->outlen + len + 5 > sizeof(conn->out)) {
+		if (md_write_all(conn->fd, conn->out, conn->outlen) < 0)
+			return -1;
+		conn->outlen = 0;
+	}
 	memcpy(conn->out + conn->outlen, &size, 4);
 	conn->out[conn->outlen + 4] = cmd;
 	if (len > 0)
@@ -413,21 +423,25 @@ md_await(struct md_conn *conn, bool eom, bool *tagged)
 	}
 }
 
-/* md_step - macros, command, and the reply unless the milter waived it */
+/*
+ * md_step - macros, command, and the reply unless the milter waived it.
+ * As Postfix does, the macros go out even for a step the milter skips,
+ * and a step without a reply stays queued until the next write.
+ */
 static enum md_outcome
 md_step(struct md_conn *conn, int stage, char cmd, const char *data, size_t len,
     unsigned long skip, unsigned long noreply)
 {
 	bool unused = false;
 
-	if ((conn->protocol & skip) != 0)
-		return MD_CONTINUE;
 	if (stage >= 0 && md_send_macros(conn, stage, cmd) < 0)
 		return MD_ERROR;
+	if ((conn->protocol & skip) != 0)
+		return MD_CONTINUE;
+	if ((conn->protocol & noreply) != 0)
+		return md_queue(conn, cmd, data, len) < 0 ? MD_ERROR : MD_CONTINUE;
 	if (md_send(conn, cmd, data, len) < 0)
 		return MD_ERROR;
-	if ((conn->protocol & noreply) != 0)
-		return MD_CONTINUE;
 	return md_await(conn, false, &unused);
 }
 
@@ -627,13 +641,18 @@ md_envelope(struct md_conn *conn, long number)
 		return outcome;
 	snprintf(conn->queue_id, sizeof(conn->queue_id), "B%09lX", number);
 	conn->have_queue_id = true;
-	/* Postfix sends the DATA macros even when the milter skips DATA. */
-	if ((conn->protocol & SMFIP_NODATA) != 0 && (md_send_macros(conn, SMFIM_DATA,
-	    SMFIC_DATA) < 0 || (conn->outlen > 0
-	    && md_write_all(conn->fd, conn->out, conn->outlen) < 0)))
+	outcome = md_step(conn, SMFIM_DATA, SMFIC_DATA, NULL, 0, SMFIP_NODATA, SMFIP_NR_DATA);
+	if (outcome != MD_CONTINUE)
+		return outcome;
+	/*
+	 * Postfix's smtpd flushes here and hands the milter socket to
+	 * cleanup, which sends the rest: whatever is queued (the DATA
+	 * macros at least) goes out alone.
+	 */
+	if (conn->outlen > 0 && md_write_all(conn->fd, conn->out, conn->outlen) < 0)
 		return MD_ERROR;
 	conn->outlen = 0;
-	return md_step(conn, SMFIM_DATA, SMFIC_DATA, NULL, 0, SMFIP_NODATA, SMFIP_NR_DATA);
+	return MD_CONTINUE;
 }
 
 /* md_message - one whole message; its outcome and whether it was tagged */
