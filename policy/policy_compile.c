@@ -5,12 +5,15 @@
  * is "FILE: cannot read: REASON", a file over 64 MiB is refused before
  * reading) and lets the parser read it in small pieces;
  * policy_load_buffer() takes the text from memory.  Both parse with
- * ytree_parse*() and check every key and value against the format in
+ * ytree_pipe_parse() and check every key and value against the format in
  * tlspolicy.yaml(5), section by section; the checks of single values
  * and the messages are in compile_value.c.  Partners are compiled one
  * by one as the parser completes them (the tree streams the "partners"
  * list), so a file with 100,000 partners never exists as one big tree;
- * everything else is compiled from the tree at the end.
+ * everything else is compiled from the tree at the end.  libyaml runs
+ * in a second thread meanwhile (ytree_pipe.c); every call into this
+ * file still comes from the caller's thread, in the order one thread
+ * would make them.
  *
  * Every problem is reported with the position of the node it concerns,
  * and checking goes on after the first error so that one run shows them
@@ -40,6 +43,7 @@
 #include <unistd.h>
 
 #include "compile.h"
+#include "ytree_pipe.h"
 
 #define NAME_MAX_LEN	64
 #define HEADER_MAX_LEN	64
@@ -791,14 +795,12 @@ cc_load(const char *name, int fd, const char *data, size_t size, struct policy_d
 		policy_diag_add(diag, false, name, 0, 0, "out of memory");
 		return NULL;
 	}
+	memset(&options, 0, sizeof(options));
 	options.stream_key = "partners";
 	options.stream_item = cc_partner;
 	options.report = cc_tree_report;
 	options.context = &c;
-	if (fd >= 0)
-		tree = ytree_parse_fd(fd, &options);
-	else
-		tree = ytree_parse(data, size, &options);
+	tree = ytree_pipe_parse(fd, data, size, &options);
 	if (tree != NULL)
 		cc_root(&c, ytree_root(tree));
 	cc_names_unique(&c);

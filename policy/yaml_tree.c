@@ -11,7 +11,9 @@
  *
  * Streaming (see yaml_tree.h): the arena position is marked when the
  * streamed sequence opens and rewound after each item has been handed
- * over, which frees the item's nodes and strings.
+ * over, which frees the item's nodes and strings.  When the caller gives
+ * an arena for the items, they are built there instead and never
+ * rewound: the caller takes them away whole (ytree_pipe.c).
  *
  * What is refused, and why: aliases and anchors (expansion bombs, and
  * a policy has no use for them), tags (they would change what a value
@@ -45,21 +47,20 @@
 #define ARENA_BLOCK	(64 * 1024)
 #define LINEAR_KEYS	16		/* pairs checked by a linear scan */
 
-struct arena_block {
-	struct arena_block *older;
-	size_t size;
+struct yarena_block {
+	struct yarena_block *older;
+	size_t size;			/* in units of max_align_t */
 	size_t used;
 	max_align_t data[];
 };
 
 struct arena_mark {
-	struct arena_block *block;
+	struct yarena_block *block;
 	size_t used;
 };
 
 struct ytree {
-	struct arena_block *arena;	/* newest block first */
-	struct arena_block *spare;	/* one freed block kept for the next item */
+	struct yarena arena;
 	struct ynode root;
 };
 
@@ -83,41 +84,47 @@ struct builder {
 	struct ytree *tree;
 	struct frame frames[YTREE_MAX_DEPTH];
 	size_t depth;
+	bool streaming;			/* inside the streamed sequence */
 	unsigned documents;
 	unsigned document_line;		/* where the document starts */
 	unsigned document_column;
 	bool have_root;
 };
 
-/* arena_alloc - size bytes aligned for any type, or NULL. */
-static void *
-arena_alloc(struct ytree *tree, size_t size)
+/* yarena_push - a spare or new block of at least need units becomes the newest. */
+static struct yarena_block *
+yarena_push(struct yarena *arena, size_t need)
 {
-	struct arena_block *block = tree->arena;
+	struct yarena_block *block = arena->spare;
+	size_t bytes = arena->block_size != 0 ? arena->block_size : ARENA_BLOCK;
+
+	if (block != NULL && block->size >= need) {
+		arena->spare = block->older;
+	} else {
+		if (need > bytes / sizeof(max_align_t))
+			bytes = need * sizeof(max_align_t);
+		if ((block = malloc(sizeof(*block) + bytes)) == NULL)
+			return NULL;
+		block->size = bytes / sizeof(max_align_t);
+	}
+	block->older = arena->blocks;
+	block->used = 0;
+	arena->blocks = block;
+	arena->taken += block->size * sizeof(max_align_t);
+	return block;
+}
+
+/* yarena_alloc - size bytes aligned for any type, or NULL. */
+void *
+yarena_alloc(struct yarena *arena, size_t size)
+{
+	struct yarena_block *block = arena->blocks;
 	size_t need = (size + sizeof(max_align_t) - 1) / sizeof(max_align_t);
-	size_t bytes;
 	void *p;
 
-	if (block == NULL || block->size - block->used < need) {
-		if (tree->spare != NULL && tree->spare->size >= need) {
-			block = tree->spare;
-			tree->spare = NULL;
-			block->older = tree->arena;
-			block->used = 0;
-			tree->arena = block;
-			goto take;
-		}
-		bytes = need * sizeof(max_align_t) > ARENA_BLOCK ?
-		    need * sizeof(max_align_t) : ARENA_BLOCK;
-		block = malloc(sizeof(*block) + bytes);
-		if (block == NULL)
-			return NULL;
-		block->older = tree->arena;
-		block->size = bytes / sizeof(max_align_t);
-		block->used = 0;
-		tree->arena = block;
-	}
-take:
+	if ((block == NULL || block->size - block->used < need) &&
+	    (block = yarena_push(arena, need)) == NULL)
+		return NULL;
 	p = &block->data[block->used];
 	block->used += need;
 	return p;
@@ -125,47 +132,65 @@ take:
 
 /* arena_get_mark - the current arena position. */
 static struct arena_mark
-arena_get_mark(const struct ytree *tree)
+arena_get_mark(const struct yarena *arena)
 {
 	struct arena_mark mark;
 
-	mark.block = tree->arena;
-	mark.used = tree->arena != NULL ? tree->arena->used : 0;
+	mark.block = arena->blocks;
+	mark.used = arena->blocks != NULL ? arena->blocks->used : 0;
 	return mark;
 }
 
 /*
- * arena_rewind - free everything allocated since mark.  One block is kept
- * as a spare: streaming rewinds after every item, and freeing and
+ * arena_rewind - free everything allocated since mark.  The blocks are
+ * kept as spares: streaming rewinds after every item, and freeing and
  * allocating a block each time would make the heap shrink and grow.
  */
 static void
-arena_rewind(struct ytree *tree, const struct arena_mark *mark)
+arena_rewind(struct yarena *arena, const struct arena_mark *mark)
 {
-	struct arena_block *block;
+	struct yarena_block *block;
 
-	while (tree->arena != NULL && tree->arena != mark->block) {
-		block = tree->arena;
-		tree->arena = block->older;
-		if (tree->spare == NULL && mark->block != NULL)
-			tree->spare = block;
-		else
-			free(block);
+	while (arena->blocks != NULL && arena->blocks != mark->block) {
+		block = arena->blocks;
+		arena->blocks = block->older;
+		arena->taken -= block->size * sizeof(max_align_t);
+		block->older = arena->spare;
+		arena->spare = block;
 	}
-	if (tree->arena != NULL)
-		tree->arena->used = mark->used;
+	if (arena->blocks != NULL)
+		arena->blocks->used = mark->used;
+}
+
+/* yarena_reset - free everything allocated; the blocks stay as spares. */
+void
+yarena_reset(struct yarena *arena)
+{
+	struct arena_mark none = { NULL, 0 };
+
+	arena_rewind(arena, &none);
+}
+
+/* yarena_clear - free everything allocated and every block. */
+void
+yarena_clear(struct yarena *arena)
+{
+	struct yarena_block *block;
+
+	yarena_reset(arena);
+	while ((block = arena->spare) != NULL) {
+		arena->spare = block->older;
+		free(block);
+	}
 }
 
 /* ytree_free - release the tree and every node in it; accepts NULL. */
 void
 ytree_free(struct ytree *tree)
 {
-	struct arena_mark none = { NULL, 0 };
-
 	if (tree == NULL)
 		return;
-	arena_rewind(tree, &none);
-	free(tree->spare);
+	yarena_clear(&tree->arena);
 	free(tree);
 }
 
@@ -268,6 +293,15 @@ ytree_quote(const char *text, char *buf, size_t size)
 	}
 	buf[len] = '\0';
 	return buf;
+}
+
+/* ytree_alloc - memory for a node; inside streamed items, the caller's arena if any. */
+static void *
+ytree_alloc(struct builder *b, size_t size)
+{
+	if (b->streaming && b->opt->item_arena != NULL)
+		return yarena_alloc(b->opt->item_arena, size);
+	return yarena_alloc(&b->tree->arena, size);
 }
 
 static void ytree_report(struct builder *, unsigned, unsigned, const char *, ...)
@@ -535,7 +569,8 @@ ytree_deliver(struct builder *b, const struct ynode *node)
 	f = &b->frames[b->depth - 1];
 	if (f->stream) {
 		b->opt->stream_item(b->opt->context, node);
-		arena_rewind(b->tree, &f->mark);
+		if (b->opt->item_arena == NULL)
+			arena_rewind(&b->tree->arena, &f->mark);
 		return 0;
 	}
 	if (f->node.kind == YNODE_MAPPING && f->count % 2 == 0)
@@ -587,7 +622,8 @@ ytree_open(struct builder *b, const yaml_event_t *event, enum ynode_kind kind)
 	f->stream = kind == YNODE_SEQUENCE && ytree_starts_stream(b);
 	if (f->stream) {
 		f->node.streamed = true;
-		f->mark = arena_get_mark(b->tree);
+		f->mark = arena_get_mark(&b->tree->arena);
+		b->streaming = true;
 	}
 	b->depth++;
 	return 0;
@@ -601,8 +637,10 @@ ytree_close(struct builder *b)
 	struct ynode node = f->node;
 	struct ynode *items = NULL;
 
+	if (f->stream)
+		b->streaming = false;
 	if (f->count > 0) {
-		if ((items = arena_alloc(b->tree, f->count * sizeof(*items))) == NULL)
+		if ((items = ytree_alloc(b, f->count * sizeof(*items))) == NULL)
 			return ytree_nomem(b);
 		memcpy(items, f->children, f->count * sizeof(*items));
 	}
@@ -625,7 +663,7 @@ ytree_scalar(struct builder *b, const yaml_event_t *event)
 
 	ytree_node_start(&node, event, YNODE_SCALAR);
 	node.plain = event->data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-	if (len >= UINT32_MAX || (text = arena_alloc(b->tree, len + 1)) == NULL)
+	if (len >= UINT32_MAX || (text = ytree_alloc(b, len + 1)) == NULL)
 		return ytree_nomem(b);
 	memcpy(text, event->data.scalar.value, len);
 	text[len] = '\0';

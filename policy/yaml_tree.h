@@ -13,7 +13,10 @@
  * handed to options->stream_item as soon as it is complete and then
  * freed, so a file with 100,000 partners never holds more than one
  * partner's nodes at a time.  The sequence itself stays in the tree with
- * no items and "streamed" set.
+ * no items and "streamed" set.  With options->item_arena set, the items'
+ * nodes and strings are allocated there instead and not freed after
+ * stream_item: the callback owns them then (ytree_pipe.c hands them to
+ * another thread that way).
  */
 #ifndef TLSPOLICY_YAML_TREE_H
 #define TLSPOLICY_YAML_TREE_H
@@ -45,11 +48,29 @@ struct ynode {
 	} u;
 };
 
+/*
+ * yarena - memory handed out in aligned pieces from big blocks and
+ * given back all at once.  Emptied blocks are kept as spares for the
+ * next allocations, so a reused arena stops calling malloc().
+ */
+struct yarena_block;
+struct yarena {
+	struct yarena_block *blocks;	/* in use, newest first */
+	struct yarena_block *spare;	/* emptied, for reuse */
+	size_t block_size;		/* bytes per block; 0: 64 KiB */
+	size_t taken;			/* bytes of the blocks in use */
+};
+
+void *yarena_alloc(struct yarena *arena, size_t size);	/* NULL: no memory */
+void yarena_reset(struct yarena *arena);	/* all freed; the blocks become spares */
+void yarena_clear(struct yarena *arena);	/* all freed, spares too */
+
 struct ytree_options {
 	const char *stream_key;		/* NULL: keep every node */
 	void (*stream_item)(void *context, const struct ynode *item);
 	void (*report)(void *context, unsigned line, unsigned column, const char *message);
 	void *context;
+	struct yarena *item_arena;	/* NULL: streamed items are freed after stream_item */
 };
 
 struct ytree;
