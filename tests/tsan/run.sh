@@ -6,9 +6,11 @@
 # build/tsan; no Postfix needed), starts the milter on a unix socket,
 # runs TSAN_MESSAGES messages at concurrency TSAN_CONCURRENCY through it
 # and meanwhile sends TSAN_RELOADS SIGUSR1s, each after the previous one
-# was logged, cycling through two valid policies (10 and 20 partners) and
-# an invalid one (a syntax error or an unknown key, in turn).  Then it
-# stops the milter with SIGTERM.
+# was logged, cycling through valid policies of 20, 10 and 8,000
+# partners (the big one, 1.5 MB, is parsed in the loader's second
+# thread, policy/ytree_pipe.c) and invalid ones (a syntax error, an
+# unknown key, or the big one with an unknown key in its last partner,
+# in turn).  Then it stops the milter with SIGTERM.
 #
 # Asserts: every message answered and no driver error; every reload
 # logged (valid ones swapped, invalid ones refused with FILE:LINE:COL)
@@ -36,7 +38,7 @@ set -u
 
 srcdir=$(cd "$(dirname "$0")/../.." && pwd)
 builddir=${TSAN_BUILDDIR:-$srcdir/build/tsan}
-messages=${TSAN_MESSAGES:-20000}
+messages=${TSAN_MESSAGES:-40000}
 concurrency=${TSAN_CONCURRENCY:-16}
 reloads=${TSAN_RELOADS:-100}
 required=${TSAN_REQUIRED:-0}
@@ -110,10 +112,12 @@ cleanup() {
 trap cleanup EXIT
 
 python3 "$srcdir/tests/bench/gen_policy.py" 10 "$W/a.yaml" "$W/traffic.txt" 200 >/dev/null &&
-    python3 "$srcdir/tests/bench/gen_policy.py" 20 "$W/b.yaml" "$W/traffic-b.txt" 200 >/dev/null ||
-	give_up "gen_policy.py failed"
+    python3 "$srcdir/tests/bench/gen_policy.py" 20 "$W/b.yaml" "$W/traffic-b.txt" 200 >/dev/null &&
+    python3 "$srcdir/tests/bench/gen_policy.py" 8000 "$W/big.yaml" "$W/traffic-big.txt" 200 \
+    >/dev/null || give_up "gen_policy.py failed"
 printf 'version: 1\npartners:\n  - name: [unclosed\n' >"$W/bad-syntax.yaml"
 printf 'version: 1\nsettings:\n  mood: enforce\n' >"$W/bad-key.yaml"
+{ cat "$W/big.yaml"; printf '    mood: enforce\n'; } >"$W/bad-big.yaml"
 cp "$W/a.yaml" "$W/policy.yaml"
 chmod 644 "$W"/*.yaml
 
@@ -145,17 +149,26 @@ load_start=$(date +%s)
     -T "$W/traffic.txt" >"$W/mdriver.out" 2>&1 &
 driver_pid=$!
 
-# The reloads: 1 b, 2 a, 3 invalid, 4 b, ...; each waits for its outcome.
+# The reloads: 1 big, 2 a, 3 invalid, 4 b, 5 a, 6 invalid, 7 b, ...,
+# 37 big, ...; each waits for its outcome.  A big one takes about a
+# second under TSan with the load running, so only every 36th reload is
+# the big valid one (and every eighth invalid one the big invalid one),
+# and all of them land while the load runs.
 valid=0
 invalid=0
 during=0
 i=1
 while [ "$i" -le "$reloads" ]; do
 	case $((i % 3)) in
-	1)	next=b.yaml; valid=$((valid + 1));;
+	1)	if [ $((i % 36)) = 1 ]; then next=big.yaml; else next=b.yaml; fi
+		valid=$((valid + 1));;
 	2)	next=a.yaml; valid=$((valid + 1));;
 	0)	invalid=$((invalid + 1))
-		if [ $((invalid % 2)) = 1 ]; then next=bad-syntax.yaml; else next=bad-key.yaml; fi;;
+		case $((invalid % 8)) in
+		0)	next=bad-big.yaml;;
+		1|3|5|7) next=bad-syntax.yaml;;
+		*)	next=bad-key.yaml;;
+		esac;;
 	esac
 	cp "$W/$next" "$W/policy.new" && mv "$W/policy.new" "$W/policy.yaml"
 	kill -USR1 "$milter_pid" 2>/dev/null || break
