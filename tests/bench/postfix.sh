@@ -24,7 +24,7 @@ set -u
 B=$(cd "${1:?usage: postfix.sh BUILDDIR [POLICY]}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
 POLICY=${2:-}
-ROUNDS=${BENCH_ROUNDS:-3}
+ROUNDS=${BENCH_ROUNDS:-5}
 MSGS=${BENCH_PF_MESSAGES:-2000}
 export MILTER_BIN=$B/tlspolicy-milter	# tests/e2e/lib.sh starts it
 
