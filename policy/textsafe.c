@@ -85,6 +85,22 @@ text_safe_copy_len(char *dst, size_t size, const char *src, size_t max_chars,
 	return i;
 }
 
+/*
+ * text_full - true when nothing more fits after *len in dst; then *len
+ * is clamped and dst terminated, as every appending function leaves it.
+ */
+static int
+text_full(char *dst, size_t size, size_t *len)
+{
+	if (size == 0)
+		return 1;
+	if (*len < size - 1)
+		return 0;
+	*len = size - 1;
+	dst[*len] = '\0';
+	return 1;
+}
+
 /* text_safe_copy - copy src into dst, replacing unsafe bytes with '?' */
 char *
 text_safe_copy(char *dst, size_t size, const char *src, size_t max_chars,
@@ -99,13 +115,8 @@ void
 text_safe_append(char *dst, size_t size, size_t *len, const char *src,
     size_t max_chars, const char *extra)
 {
-	if (size == 0)
+	if (text_full(dst, size, len))
 		return;
-	if (*len >= size - 1) {
-		*len = size - 1;
-		dst[*len] = '\0';
-		return;
-	}
 	*len += text_safe_copy_len(dst + *len, size - *len, src, max_chars, extra);
 }
 
@@ -119,13 +130,8 @@ text_put(char *dst, size_t size, size_t *len, const char *text)
 {
 	size_t n;
 
-	if (size == 0)
+	if (text_full(dst, size, len))
 		return;
-	if (*len >= size - 1) {
-		*len = size - 1;
-		dst[*len] = '\0';
-		return;
-	}
 	n = strlen(text);
 	if (n > size - 1 - *len)
 		n = size - 1 - *len;
@@ -141,13 +147,8 @@ text_append(char *dst, size_t size, size_t *len, const char *fmt, ...)
 	va_list ap;
 	int written;
 
-	if (size == 0)
+	if (text_full(dst, size, len))
 		return;
-	if (*len >= size - 1) {
-		*len = size - 1;
-		dst[*len] = '\0';
-		return;
-	}
 	va_start(ap, fmt);
 	written = vsnprintf(dst + *len, size - *len, fmt, ap);
 	va_end(ap);
