@@ -18,6 +18,7 @@
  */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -25,6 +26,7 @@
 #include <stdlib.h>
 #include <syslog.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "policy.h"
@@ -73,10 +75,28 @@ log_label(int priority)
 	}
 }
 
+/* log_write_fd - all of buf to fd; a log line that cannot be written is lost */
+static void
+log_write_fd(int fd, const char *buf, size_t len)
+{
+	ssize_t n;
+
+	while (len > 0) {
+		n = write(fd, buf, len);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			return;
+		buf += n;
+		len -= (size_t)n;
+	}
+}
+
 /*
  * log_write - one finished line to stderr and/or syslog.  The stderr
- * copy is put together first: stderr is unbuffered, and one fwrite()
- * is one write(), so concurrent lines cannot interleave.
+ * copy is put together first and written with write(2) itself: one
+ * write() per line keeps concurrent lines whole, and stdio's lock on
+ * stderr made the worker threads queue in futex() (every message logs).
  */
 static void
 log_write(int priority, const char *line)
@@ -90,7 +110,7 @@ log_write(int priority, const char *line)
 		text_put(out, sizeof(out) - 1, &len, label);
 		text_put(out, sizeof(out) - 1, &len, line);
 		out[len++] = '\n';
-		fwrite(out, 1, len, stderr);
+		log_write_fd(STDERR_FILENO, out, len);
 	}
 	if (!log_foreground)
 		syslog(priority, "%s%s", label, line);
