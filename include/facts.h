@@ -34,6 +34,7 @@ const char *cert_status_name(enum cert_status status);	/* "none", "unverified", 
 
 struct session_facts {
 	bool macros_seen;	/* any macro at all came from the MTA */
+	bool same_tls_lists;	/* the MTA sends the same TLS macros at HELO and MAIL */
 
 	/* Connection. */
 	char *client_ip;	/* text as reported, NULL if unknown */
@@ -92,8 +93,10 @@ void facts_set_sender(struct session_facts *facts, const char *sender);
 /*
  * facts_update - read the macros visible at this stage.  At HELO the TLS
  * facts are replaced wholesale (absent macros mean plaintext); at MAIL
- * they are replaced only when {tls_version} is present, because an MTA
- * that does not honour the milter's macro request sends none there.
+ * they are replaced only when {tls_version} or {cipher} is present,
+ * because an MTA that does not honour the milter's macro request sends
+ * none there, and not when same_tls_lists is set and they name the
+ * handshake HELO already read.
  * Classifies the cipher with table; with a NULL table (tests) only the
  * version and the name prefix rule can say "forward secret".
  */

@@ -103,6 +103,21 @@ callbacks_conn(SMFICTX *ctx)
 	return smfi_getpriv(ctx);
 }
 
+/*
+ * callbacks_conn_new - state for a new connection.  An MTA that took our
+ * lists sends the same TLS macros at HELO and MAIL (the unit tests hold
+ * the two lists to that), which lets facts.c skip re-reading them.
+ */
+static struct conn_state *
+callbacks_conn_new(unsigned long pflags)
+{
+	struct conn_state *conn = conn_new(pflags);
+
+	if (conn != NULL)
+		conn->facts.same_tls_lists = (pflags & CALLBACKS_NO_SYMLIST) == 0;
+	return conn;
+}
+
 /* callbacks_no_reply - the return code of a stage we asked not to answer */
 static sfsistat
 callbacks_no_reply(const struct conn_state *conn, unsigned long bit)
@@ -202,7 +217,7 @@ mlfi_negotiate(SMFICTX *ctx, unsigned long f0, unsigned long f1, unsigned long f
 		pflags |= CALLBACKS_NO_SYMLIST;
 	atomic_store(&callbacks_last_pflags, pflags);
 	conn_free(callbacks_conn(ctx));
-	if ((conn = conn_new(pflags)) == NULL)
+	if ((conn = callbacks_conn_new(pflags)) == NULL)
 		log_err("out of memory for a new connection; its mail will be deferred");
 	smfi_setpriv(ctx, conn);
 	return SMFIS_CONTINUE;
@@ -234,7 +249,7 @@ mlfi_connect(SMFICTX *ctx, char *hostname, struct sockaddr *hostaddr)
 
 	if (conn == NULL) {
 		/* A connection reused after QUIT_NC: negotiated before. */
-		conn = conn_new(atomic_load(&callbacks_last_pflags));
+		conn = callbacks_conn_new(atomic_load(&callbacks_last_pflags));
 		smfi_setpriv(ctx, conn);
 	}
 	if (conn == NULL) {

@@ -44,7 +44,11 @@
  * - TLS facts are connection state: replaced wholesale at each HELO
  *   (absent means plaintext, and STARTTLS brings a second HELO), and at
  *   MAIL only if the TLS macros are there, because an MTA that ignores
- *   the milter's macro request for MAIL sends none at all there.
+ *   the milter's macro request for MAIL sends none at all there.  When
+ *   the MTA sends the same TLS macros at HELO and MAIL (same_tls_lists:
+ *   it took the milter's lists) and MAIL names the version and cipher
+ *   HELO read, MAIL's are not read again: a session has one STARTTLS at
+ *   most (RFC 3207), so they describe the same handshake.
  * - macros_seen: any macro we ask for, at any stage.  If it stays false
  *   the MTA is misconfigured and the facts mean nothing.
  *
@@ -327,6 +331,30 @@ facts_update_tls(struct session_facts *facts, facts_macro_fn get, void *context,
 	cipher_classify(table, facts->tls_version, facts->cipher, &facts->cipher_class);
 }
 
+/* facts_same_text - value says what stored holds ("" and NULL alike) */
+static bool
+facts_same_text(const char *stored, const char *value)
+{
+	if (!facts_present(value))
+		return stored == NULL;
+	return stored != NULL && strcmp(stored, value) == 0;
+}
+
+/*
+ * facts_same_handshake - MAIL's TLS macros name the handshake already
+ * read at HELO.  Only trusted when both stages carry the same TLS
+ * macros: an MTA that ignored our lists may send the certificate macros
+ * at MAIL alone (Sendmail's {verify}, say), and then MAIL must be read.
+ */
+static bool
+facts_same_handshake(const struct session_facts *facts, const char *version,
+    const char *cipher)
+{
+	return facts->same_tls_lists && facts->tls
+	    && facts_same_text(facts->tls_version_text, version)
+	    && facts_same_text(facts->cipher, cipher);
+}
+
 /* facts_update_queue_id - the queue ID, once the MTA has one */
 static void
 facts_update_queue_id(struct session_facts *facts, facts_macro_fn get, void *context)
@@ -367,7 +395,8 @@ facts_update(struct session_facts *facts, enum facts_stage stage,
 	case FACTS_STAGE_MAIL:
 		version = get(context, "{tls_version}");
 		cipher = get(context, "{cipher}");
-		if (facts_present(version) || facts_present(cipher))
+		if ((facts_present(version) || facts_present(cipher))
+		    && !facts_same_handshake(facts, version, cipher))
 			facts_update_tls(facts, get, context, table, version, cipher);
 		facts->authenticated = facts_present(get(context, "{auth_type}"));
 		facts_update_queue_id(facts, get, context);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "callbacks.h"
 #include "facts.h"
 #include "policy_int.h"
 #include "tls.h"
@@ -432,6 +433,148 @@ START_TEST(test_mail_resets_authenticated)
 }
 END_TEST
 
+/* ------------------------------------------------------------ MAIL after HELO */
+
+static const struct macro tls13_other_cert[] = {
+	{"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_AES_256_GCM_SHA384"},
+	{"{cipher_bits}", "128"}, {"{cert_subject}", "other.test"},
+	{"{cert_issuer}", "Other CA"}, END,
+};
+static const struct macro tls13_chacha[] = {
+	{"{tls_version}", "TLSv1.3"}, {"{cipher}", "TLS_CHACHA20_POLY1305_SHA256"},
+	{"{cipher_bits}", "256"}, END,
+};
+static const struct macro tls12_verify_at_mail[] = {
+	{"{tls_version}", "TLSv1.2"}, {"{cipher}", "ECDHE-RSA-AES256-GCM-SHA384"},
+	{"{cipher_bits}", "256"}, {"{verify}", "OK"},
+	{"{cert_subject}", "/C=DE/CN=client.partner.test"}, END,
+};
+static const struct macro tls12_no_cert[] = {
+	{"{tls_version}", "TLSv1.2"}, {"{cipher}", "ECDHE-RSA-AES256-GCM-SHA384"},
+	{"{cipher_bits}", "256"}, END,
+};
+
+/* A fake MTA that also records the names asked for. */
+struct asking {
+	const struct macro *macros;
+	bool asked_cert;
+};
+
+/* asking_get - fake_get(), noting a lookup of a certificate macro */
+static const char *
+asking_get(void *context, const char *name)
+{
+	struct asking *asking = context;
+
+	if (strncmp(name, "{cert_", 6) == 0 || strcmp(name, "{verify}") == 0)
+		asking->asked_cert = true;
+	return fake_get((void *)asking->macros, name);
+}
+
+/* replay_helo_mail - one HELO and one MAIL; whether MAIL asked for the certificate */
+static bool
+replay_helo_mail(struct session_facts *facts, bool same_lists, const struct macro *helo,
+    const struct macro *mail)
+{
+	struct asking asking = {helo, false};
+
+	facts_init(facts);
+	facts->same_tls_lists = same_lists;
+	facts_update(facts, FACTS_STAGE_HELO, asking_get, &asking, table);
+	asking.macros = mail;
+	asking.asked_cert = false;
+	facts_reset_message(facts);
+	facts_update(facts, FACTS_STAGE_MAIL, asking_get, &asking, table);
+	return asking.asked_cert;
+}
+
+START_TEST(test_mail_same_handshake)
+{
+	struct session_facts facts;
+	bool asked = replay_helo_mail(&facts, true, pf_tls13_cert, tls13_other_cert);
+
+	ck_assert_msg(!asked, "same lists, same version and cipher: got the certificate "
+	    "macros read again at MAIL, want HELO's kept");
+	check_string("same handshake", "cert_subject", facts.cert_subject, "client.partner.test");
+	ck_assert_msg(facts.cipher_bits == 256, "same handshake: bits got %d, want 256",
+	    facts.cipher_bits);
+	facts_free(&facts);
+}
+END_TEST
+
+START_TEST(test_mail_other_cipher)
+{
+	struct session_facts facts;
+	bool asked = replay_helo_mail(&facts, true, pf_tls13_cert, tls13_chacha);
+
+	ck_assert_msg(asked, "another cipher at MAIL: got the certificate not read, want read");
+	check_string("other cipher", "cipher", facts.cipher, "TLS_CHACHA20_POLY1305_SHA256");
+	ck_assert_msg(facts.cert == CERT_NONE, "other cipher: cert got %s, want none",
+	    cert_status_name(facts.cert));
+	facts_free(&facts);
+}
+END_TEST
+
+START_TEST(test_mail_tls_after_plain_helo)
+{
+	struct session_facts facts;
+
+	replay_helo_mail(&facts, true, pf_helo_plain, pf_mail_tls);
+	ck_assert_msg(facts.tls && facts.tls_version == TLS_VERSION_TLSV1_2,
+	    "STARTTLS without a second EHLO: got tls=%d %s, want TLSv1.2", facts.tls,
+	    tls_version_name(facts.tls_version));
+	ck_assert_msg(facts.cipher_bits == 256, "tls at MAIL: bits got %d, want 256",
+	    facts.cipher_bits);
+	facts_free(&facts);
+}
+END_TEST
+
+START_TEST(test_mail_rereads_without_lists)
+{
+	struct session_facts facts;
+	bool asked = replay_helo_mail(&facts, false, tls12_no_cert, tls12_verify_at_mail);
+
+	ck_assert_msg(asked, "MTA with its own lists: got MAIL's certificate not read, want read");
+	ck_assert_msg(facts.cert == CERT_VERIFIED, "{verify} at MAIL only: cert got %s, "
+	    "want verified", cert_status_name(facts.cert));
+	facts_free(&facts);
+}
+END_TEST
+
+/* list_has - whether the space-separated list names macro */
+static bool
+list_has(const char *list, const char *macro, size_t len)
+{
+	const char *p = list;
+
+	while ((p = strstr(p, macro)) != NULL) {
+		if ((p == list || p[-1] == ' ') && (p[len] == ' ' || p[len] == '\0'))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+START_TEST(test_lists_same_tls_macros)
+{
+	const char *helo = CALLBACKS_HELO_MACROS, *p = helo;
+	char macro[64];
+	size_t len;
+
+	/* facts_same_handshake() rests on this: what HELO gets, MAIL gets. */
+	while (*p != '\0') {
+		len = strcspn(p, " ");
+		ck_assert_msg(len > 0 && len < sizeof(macro), "bad HELO list \"%s\"", helo);
+		memcpy(macro, p, len);
+		macro[len] = '\0';
+		ck_assert_msg(list_has(CALLBACKS_MAIL_MACROS, macro, len), "HELO asks for %s, "
+		    "MAIL does not: got lists that differ, want the same TLS macros", macro);
+		p += len;
+		p += strspn(p, " ");
+	}
+}
+END_TEST
+
 START_TEST(test_classify_without_table)
 {
 	struct session_facts facts;
@@ -600,6 +743,11 @@ unit_suite(void)
 	tcase_add_test(sessions, test_sticky_macros_seen);
 	tcase_add_test(sessions, test_mail_resets_authenticated);
 	tcase_add_test(sessions, test_classify_without_table);
+	tcase_add_test(sessions, test_mail_same_handshake);
+	tcase_add_test(sessions, test_mail_other_cipher);
+	tcase_add_test(sessions, test_mail_tls_after_plain_helo);
+	tcase_add_test(sessions, test_mail_rereads_without_lists);
+	tcase_add_test(sessions, test_lists_same_tls_macros);
 	suite_add_tcase(suite, sessions);
 
 	tcase_add_loop_test(addresses, test_sender, 0, COUNT(sender_cases));
