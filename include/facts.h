@@ -56,7 +56,7 @@ struct session_facts {
 	char *cert_issuer;
 
 	/* Message: reset by facts_reset_message() at each MAIL. */
-	char *queue_id;		/* NULL until the MTA assigns one */
+	char *queue_id;		/* NULL until read by facts_update_queue_id() */
 	char *sender;		/* envelope sender without <>; "" for the null sender */
 	bool authenticated;	/* SASL {auth_type} present */
 };
@@ -102,6 +102,13 @@ void facts_set_sender(struct session_facts *facts, const char *sender);
  */
 void facts_update(struct session_facts *facts, enum facts_stage stage,
     facts_macro_fn get, void *context, const struct cipher_table *table);
+
+/*
+ * facts_update_queue_id - read the queue ID ({i}) if the MTA has one by
+ * now (Postfix: not at MAIL nor at the first RCPT; Sendmail: at MAIL).
+ * Only log lines show it, so the milter reads it just before logging.
+ */
+void facts_update_queue_id(struct session_facts *facts, facts_macro_fn get, void *context);
 
 /*
  * facts_domain - the domain part of an address (after the last '@'),

@@ -333,6 +333,15 @@ callbacks_evaluate(const struct conn_state *conn, const struct policy *policy,
 	policy_evaluate(policy, &unknown, rcpt, verdict);
 }
 
+/* callbacks_log_decision - the decision line, with the queue ID as of now */
+static void
+callbacks_log_decision(SMFICTX *ctx, struct conn_state *conn, const struct verdict *verdict,
+    const char *rcpt)
+{
+	facts_update_queue_id(&conn->facts, callbacks_macro, ctx);
+	log_decision(verdict, &conn->facts, rcpt);
+}
+
 /* callbacks_address - an address without one pair of angle brackets (malloc'd) */
 static char *
 callbacks_address(const char *arg)
@@ -369,7 +378,7 @@ mlfi_envfrom(SMFICTX *ctx, char **argv)
 		callbacks_warn_missing(conn, msg->policy);
 	if (msg->verdict.effective < POLICY_ACTION_DEFER)
 		return SMFIS_CONTINUE;
-	log_decision(&msg->verdict, &conn->facts, NULL);
+	callbacks_log_decision(ctx, conn, &msg->verdict, NULL);
 	return reply_verdict(ctx, msg->policy, &msg->verdict, &conn->facts);
 }
 
@@ -383,7 +392,7 @@ callbacks_rcpt_verdict(SMFICTX *ctx, struct conn_state *conn, const char *rcpt)
 	if (verdict.selector == POLICY_SELECTOR_NONE)
 		return SMFIS_CONTINUE;
 	if (verdict.effective >= POLICY_ACTION_DEFER) {
-		log_decision(&verdict, &conn->facts, rcpt);
+		callbacks_log_decision(ctx, conn, &verdict, rcpt);
 		return reply_verdict(ctx, conn->msg.policy, &verdict, &conn->facts);
 	}
 	if (conn_msg_merge(conn, &verdict, rcpt) != 0) {
@@ -484,7 +493,7 @@ mlfi_eom(SMFICTX *ctx)
 	msg = &conn->msg;
 	facts_update(&conn->facts, FACTS_STAGE_EOM, callbacks_macro, ctx, callbacks_table);
 	if (msg->verdict.effective >= POLICY_ACTION_DEFER) {
-		log_decision(&msg->verdict, &conn->facts, msg->verdict_rcpt);
+		callbacks_log_decision(ctx, conn, &msg->verdict, msg->verdict_rcpt);
 		return reply_verdict(ctx, msg->policy, &msg->verdict, &conn->facts);
 	}
 	if (callbacks_tag(ctx, conn) != 0)
@@ -492,7 +501,7 @@ mlfi_eom(SMFICTX *ctx)
 	if (msg->verdict.effective == POLICY_ACTION_QUARANTINE
 	    && callbacks_quarantine(ctx, &msg->verdict) != 0)
 		return reply_internal_error(ctx);
-	log_decision(&msg->verdict, &conn->facts, msg->verdict_rcpt);
+	callbacks_log_decision(ctx, conn, &msg->verdict, msg->verdict_rcpt);
 	return SMFIS_CONTINUE;
 }
 

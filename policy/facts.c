@@ -49,6 +49,9 @@
  *   it took the milter's lists) and MAIL names the version and cipher
  *   HELO read, MAIL's are not read again: a session has one STARTTLS at
  *   most (RFC 3207), so they describe the same handshake.
+ * - the queue ID is not read here but by facts_update_queue_id() just
+ *   before a decision is logged, its only use: Postfix has none at MAIL,
+ *   where looking for it searched every macro list in vain.
  * - macros_seen: any macro we ask for, at any stage.  If it stays false
  *   the MTA is misconfigured and the facts mean nothing.
  *
@@ -356,7 +359,7 @@ facts_same_handshake(const struct session_facts *facts, const char *version,
 }
 
 /* facts_update_queue_id - the queue ID, once the MTA has one */
-static void
+void
 facts_update_queue_id(struct session_facts *facts, facts_macro_fn get, void *context)
 {
 	const char *queue_id = get(context, "i");
@@ -399,11 +402,9 @@ facts_update(struct session_facts *facts, enum facts_stage stage,
 		    && !facts_same_handshake(facts, version, cipher))
 			facts_update_tls(facts, get, context, table, version, cipher);
 		facts->authenticated = facts_present(get(context, "{auth_type}"));
-		facts_update_queue_id(facts, get, context);
 		break;
 	case FACTS_STAGE_RCPT:
 	case FACTS_STAGE_EOM:
-		facts_update_queue_id(facts, get, context);
 		break;
 	}
 }

@@ -397,6 +397,8 @@ START_TEST(test_session)
 			facts_reset_message(&facts);
 		facts_update(&facts, c->steps[i].stage, fake_get, (void *)c->steps[i].macros,
 		    table);
+		/* As the milter does before it logs a decision at this stage. */
+		facts_update_queue_id(&facts, fake_get, (void *)c->steps[i].macros);
 	}
 	check_facts(c->label, &facts, &c->want);
 	facts_free(&facts);
@@ -458,9 +460,10 @@ static const struct macro tls12_no_cert[] = {
 struct asking {
 	const struct macro *macros;
 	bool asked_cert;
+	bool asked_queue_id;
 };
 
-/* asking_get - fake_get(), noting a lookup of a certificate macro */
+/* asking_get - fake_get(), noting lookups of certificate macros and of i */
 static const char *
 asking_get(void *context, const char *name)
 {
@@ -468,6 +471,8 @@ asking_get(void *context, const char *name)
 
 	if (strncmp(name, "{cert_", 6) == 0 || strcmp(name, "{verify}") == 0)
 		asking->asked_cert = true;
+	if (strcmp(name, "i") == 0 || strcmp(name, "{i}") == 0)
+		asking->asked_queue_id = true;
 	return fake_get((void *)asking->macros, name);
 }
 
@@ -476,7 +481,7 @@ static bool
 replay_helo_mail(struct session_facts *facts, bool same_lists, const struct macro *helo,
     const struct macro *mail)
 {
-	struct asking asking = {helo, false};
+	struct asking asking = {helo, false, false};
 
 	facts_init(facts);
 	facts->same_tls_lists = same_lists;
@@ -537,6 +542,32 @@ START_TEST(test_mail_rereads_without_lists)
 	ck_assert_msg(asked, "MTA with its own lists: got MAIL's certificate not read, want read");
 	ck_assert_msg(facts.cert == CERT_VERIFIED, "{verify} at MAIL only: cert got %s, "
 	    "want verified", cert_status_name(facts.cert));
+	facts_free(&facts);
+}
+END_TEST
+
+START_TEST(test_queue_id_only_when_asked)
+{
+	static const enum facts_stage stages[] = {FACTS_STAGE_HELO, FACTS_STAGE_MAIL,
+		FACTS_STAGE_RCPT, FACTS_STAGE_EOM};
+	struct asking asking = {pf_connect, false, false};
+	struct session_facts facts;
+	size_t i;
+
+	/* CONNECT's macros end the "any macro at all" probe, which may ask for i. */
+	facts_init(&facts);
+	facts_update(&facts, FACTS_STAGE_CONNECT, asking_get, &asking, table);
+	asking.macros = sm_mail;
+	asking.asked_queue_id = false;
+	for (i = 0; i < sizeof(stages) / sizeof(stages[0]); i++)
+		facts_update(&facts, stages[i], asking_get, &asking, table);
+	ck_assert_msg(!asking.asked_queue_id && facts.queue_id == NULL, "facts_update(): got "
+	    "the queue ID read, want it left to facts_update_queue_id()");
+	facts_update_queue_id(&facts, asking_get, &asking);
+	check_string("queue id", "queue_id", facts.queue_id, "r8ABCDEF012345");
+	asking.macros = none;
+	facts_update_queue_id(&facts, asking_get, &asking);
+	check_string("queue id gone later", "queue_id", facts.queue_id, "r8ABCDEF012345");
 	facts_free(&facts);
 }
 END_TEST
@@ -748,6 +779,7 @@ unit_suite(void)
 	tcase_add_test(sessions, test_mail_tls_after_plain_helo);
 	tcase_add_test(sessions, test_mail_rereads_without_lists);
 	tcase_add_test(sessions, test_lists_same_tls_macros);
+	tcase_add_test(sessions, test_queue_id_only_when_asked);
 	suite_add_tcase(suite, sessions);
 
 	tcase_add_loop_test(addresses, test_sender, 0, COUNT(sender_cases));
