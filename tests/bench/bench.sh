@@ -8,9 +8,12 @@
 # /usr/bin/time) and the engine alone (bench_eval), then starts the full
 # and lean null milters and tlspolicy-milter (10 and 100,000 partners) on
 # unix and inet sockets and drives them with mdriver at concurrency 1, 16
-# and 64.  Every configuration runs once per round, in the same order,
-# BENCH_ROUNDS times, so a noisy machine hits them alike; the table shows
-# medians.  Milter CPU per message comes from /proc/PID/stat.  One run of
+# and 64.  Every configuration runs once per round, BENCH_ROUNDS times,
+# in one order on odd rounds and the reverse on even ones, so a noisy
+# machine hits them alike and none always runs after a heavier one; the
+# table shows medians, and each ratio is the median of that ratio taken
+# round by round, so that a slow spell shared by two neighbouring runs
+# cancels out.  Milter CPU per message comes from /proc/PID/stat.  One run of
 # the big policy is repeated while SIGUSR1 reloads it: nothing may drop.
 # Ends with one PASS/FAIL line per target of issue 5 measured here.
 #
@@ -161,6 +164,11 @@ EOF
 
 ERRORS=0
 for r in $(seq "$ROUNDS"); do
+	if [ $((r % 2)) = 1 ]; then
+		cat "$W/configs"
+	else
+		tac "$W/configs"
+	fi >"$W/order"
 	while read -r name milter sock conc msgs traffic; do
 		out=$("$DRIVER" -s "$sock" -n "$msgs" -c "$conc" -m 10 -t tls13 \
 		    -T "$W/$traffic.txt" -P "$(cat "$W/$milter.pid")")
@@ -170,7 +178,7 @@ for r in $(seq "$ROUNDS"); do
 			ERRORS=$((ERRORS + 1))
 		fi
 		echo "$out" >>"$W/$name.runs"
-	done <"$W/configs"
+	done <"$W/order"
 done
 
 # med NAME KEY - the median of KEY over the runs of NAME
@@ -245,22 +253,30 @@ verdict() {
 		echo "FAIL: $1 ($2, want $3 $4${5:+; $5})"
 	fi
 }
-m() { med "$1" msgs_per_s; }
-c() { med "$1" milter_cpu_us; }
+# pratio A B KEY - the median over rounds of A's KEY / B's KEY in that round
+pratio() {
+	paste -d ' ' "$W/$1.runs" "$W/$2.runs" | while read -r line; do
+		a=$(field "${line%% messages=*}" "$3")
+		b=$(field "messages=${line#* messages=}" "$3")
+		awk -v a="$a" -v b="$b" 'BEGIN { if (b > 0) printf "%.4f\n", a / b }'
+	done | median | awk '{ printf "%.2f", $1 }'
+}
+m() { pratio "$1" "$2" msgs_per_s; }
+c() { pratio "$1" "$2" milter_cpu_us; }
 
 echo
 echo "== ratios (same run)"
 for n in 1 16; do
-	echo "tcp  c=$n: tlspolicy/null_full msgs/s $(ratio "$(m tp10_t_$n)" "$(m full_t_$n)")x," \
-	    "tlspolicy/null_lean $(ratio "$(m tp10_t_$n)" "$(m lean_t_$n)")x"
+	echo "tcp  c=$n: tlspolicy/null_full msgs/s $(m tp10_t_$n full_t_$n)x," \
+	    "tlspolicy/null_lean $(m tp10_t_$n lean_t_$n)x"
 done
 for n in 1 16 64; do
-	echo "unix c=$n: tlspolicy/null_full msgs/s $(ratio "$(m tp10_u_$n)" "$(m full_u_$n)")x," \
-	    "cpu $(ratio "$(c tp10_u_$n)" "$(c full_u_$n)")x;" \
-	    "tlspolicy/null_lean $(ratio "$(m tp10_u_$n)" "$(m lean_u_$n)")x;" \
-	    "100,000/10 partners $(ratio "$(m tp100k_u_$n)" "$(m tp10_u_$n)")x;" \
-	    "null_lean/null_full msgs/s $(ratio "$(m lean_u_$n)" "$(m full_u_$n)")x," \
-	    "cpu $(ratio "$(c lean_u_$n)" "$(c full_u_$n)")x"
+	echo "unix c=$n: tlspolicy/null_full msgs/s $(m tp10_u_$n full_u_$n)x," \
+	    "cpu $(c tp10_u_$n full_u_$n)x;" \
+	    "tlspolicy/null_lean $(m tp10_u_$n lean_u_$n)x;" \
+	    "100,000/10 partners $(m tp100k_u_$n tp10_u_$n)x;" \
+	    "null_lean/null_full msgs/s $(m lean_u_$n full_u_$n)x," \
+	    "cpu $(c lean_u_$n full_u_$n)x"
 done
 
 echo
@@ -268,21 +284,21 @@ echo "== targets (issue 5)"
 verdict "1: tcp c=1 tlspolicy p50 < 3 ms" "$(med tp10_t_1 p50_ms)" "<" 3
 for n in 1 16; do
 	verdict "1: tcp c=$n tlspolicy msgs/s >= 10x null_full" \
-	    "$(ratio "$(m tp10_t_$n)" "$(m full_t_$n)")" ">=" 10
+	    "$(m tp10_t_$n full_t_$n)" ">=" 10
 done
 verdict "2: unix c=16 tlspolicy msgs/s >= 2x null_full" \
-    "$(ratio "$(m tp10_u_16)" "$(m full_u_16)")" ">=" 2 \
-    "null_lean, no policy: $(ratio "$(m lean_u_16)" "$(m full_u_16)")"
+    "$(m tp10_u_16 full_u_16)" ">=" 2 \
+    "null_lean, no policy: $(m lean_u_16 full_u_16)"
 verdict "2: unix c=16 tlspolicy cpu/msg <= 0.5x null_full" \
-    "$(ratio "$(c tp10_u_16)" "$(c full_u_16)")" "<=" 0.5 \
-    "null_lean, no policy: $(ratio "$(c lean_u_16)" "$(c full_u_16)")"
+    "$(c tp10_u_16 full_u_16)" "<=" 0.5 \
+    "null_lean, no policy: $(c lean_u_16 full_u_16)"
 for n in 1 16 64; do
 	verdict "2: unix c=$n tlspolicy msgs/s >= 0.9x null_lean" \
-	    "$(ratio "$(m tp10_u_$n)" "$(m lean_u_$n)")" ">=" 0.9
+	    "$(m tp10_u_$n lean_u_$n)" ">=" 0.9
 done
 for n in 1 16 64; do
 	verdict "3: unix c=$n 100,000-partner msgs/s >= 0.95x 10-partner" \
-	    "$(ratio "$(m tp100k_u_$n)" "$(m tp10_u_$n)")" ">=" 0.95
+	    "$(m tp100k_u_$n tp10_u_$n)" ">=" 0.95
 done
 verdict "4: 100,000-partner policy -n load time (s)" "$LOAD_S" "<" 0.5 \
     "libyaml alone: $FLOOR_CPU s"
