@@ -21,7 +21,7 @@
  * is copied there, and both become records on one list in the order A
  * made them.  Once the arena holds a batch's worth, at the end of an
  * item, A hands arena and records over as one batch through a ring of
- * PIPE_BATCHES slots and waits when every slot is full, so memory stays
+ * PIPE_SLOTS slots and waits when every slot is full, so memory stays
  * bounded whatever the size of the file.  B takes the batches in order,
  * makes the caller's calls from the records, and empties the batch's
  * arena, whose blocks stay there as spares; A takes them back with the
@@ -49,6 +49,12 @@
  * must report what the sequential parse reports.  When no thread can be
  * started the parse runs sequentially in the caller's thread.
  *
+ * Tuning: ytree_pipe_parse_tuned() takes the sizes above, the slots in
+ * use and two test switches from a struct ytree_pipe_tuning, so that the
+ * tests and the fuzzer can make inputs of a few bytes hand over many
+ * batches, fill the ring, start no thread or lose records; the defaults
+ * are the constants below.
+ *
  * Who owns what: the ring, its lock and its condition variable are on
  * the caller's stack and end once A is joined.  A slot belongs to A until
  * it is queued and to B until B has emptied it; slots change hands only
@@ -65,10 +71,19 @@
 
 #include "ytree_pipe.h"
 
-#define PIPE_BATCHES		4
+#define PIPE_SLOTS		YTREE_PIPE_MAX_SLOTS
 #define PIPE_BLOCK		(32 * 1024)
 #define PIPE_FIRST_BATCH	(32 * 1024)
 #define PIPE_BATCH_BYTES	(256 * 1024)
+
+const struct ytree_pipe_tuning ytree_pipe_defaults = {
+	.first_batch = PIPE_FIRST_BATCH,
+	.max_batch = PIPE_BATCH_BYTES,
+	.block_size = PIPE_BLOCK,
+	.slots = PIPE_SLOTS,
+	.max_records = 0,
+	.no_thread = false,
+};
 
 /* One call for B to make: stream_item(item) or report(line, column, message). */
 struct pipe_record {
@@ -91,6 +106,9 @@ struct pipe {
 	/* Set before A starts. */
 	const struct ytree_options *options;	/* the caller's, for B */
 	struct ytree_options a_options;		/* A's: records into arena */
+	size_t slots;			/* of the ring in use, 1 to PIPE_SLOTS */
+	size_t max_batch;		/* batch_bytes stops growing here */
+	size_t max_records;		/* 0: no limit; else fail after as many */
 	int fd;
 	const char *data;
 	size_t size;
@@ -99,6 +117,7 @@ struct pipe {
 	struct yarena arena;		/* the batch being filled */
 	struct pipe_record *first;
 	struct pipe_record **next;	/* where the next record is linked */
+	size_t records;			/* made so far */
 	size_t batch_bytes;		/* hand over at this size */
 	bool failed;
 	struct ytree *tree;		/* for B after the join */
@@ -106,7 +125,7 @@ struct pipe {
 	/* Shared, under lock. */
 	pthread_mutex_t lock;
 	pthread_cond_t changed;		/* a batch queued or emptied */
-	struct pipe_batch ring[PIPE_BATCHES];
+	struct pipe_batch ring[PIPE_SLOTS];
 	size_t head;			/* the oldest queued batch */
 	size_t queued;			/* batches queued, B's until emptied */
 };
@@ -119,9 +138,9 @@ pipe_send(struct pipe *p, bool last)
 	struct yarena emptied;
 
 	pthread_mutex_lock(&p->lock);
-	while (p->queued == PIPE_BATCHES)
+	while (p->queued == p->slots)
 		pthread_cond_wait(&p->changed, &p->lock);
-	batch = &p->ring[(p->head + p->queued) % PIPE_BATCHES];
+	batch = &p->ring[(p->head + p->queued) % p->slots];
 	emptied = batch->arena;
 	batch->arena = p->arena;
 	batch->first = p->first;
@@ -130,7 +149,7 @@ pipe_send(struct pipe *p, bool last)
 	p->arena = emptied;
 	p->first = NULL;
 	p->next = &p->first;
-	if (p->batch_bytes < PIPE_BATCH_BYTES)
+	if (p->batch_bytes < p->max_batch)
 		p->batch_bytes *= 2;
 	p->queued++;
 	pthread_cond_signal(&p->changed);
@@ -145,10 +164,13 @@ pipe_record_new(struct pipe *p, size_t extra)
 
 	if (p->failed)
 		return NULL;
-	if ((r = yarena_alloc(&p->arena, sizeof(*r) + extra)) == NULL) {
+	/* max_records: the tests' way to run out of memory at a chosen record. */
+	if ((p->max_records != 0 && p->records == p->max_records) ||
+	    (r = yarena_alloc(&p->arena, sizeof(*r) + extra)) == NULL) {
 		p->failed = true;
 		return NULL;
 	}
+	p->records++;
 	r->next = NULL;
 	*p->next = r;
 	p->next = &r->next;
@@ -237,7 +259,7 @@ pipe_receive(struct pipe *p)
 		yarena_reset(&batch->arena);
 
 		pthread_mutex_lock(&p->lock);
-		p->head = (p->head + 1) % PIPE_BATCHES;
+		p->head = (p->head + 1) % p->slots;
 		p->queued--;
 		pthread_cond_signal(&p->changed);
 		pthread_mutex_unlock(&p->lock);
@@ -245,15 +267,20 @@ pipe_receive(struct pipe *p)
 	return !failed;
 }
 
-/* pipe_init - an empty pipe for options; -1 when the lock cannot be made. */
+/* pipe_init - an empty pipe for options and tuning; -1 when the lock cannot be made. */
 static int
 pipe_init(struct pipe *p, int fd, const char *data, size_t size,
-    const struct ytree_options *options)
+    const struct ytree_options *options, const struct ytree_pipe_tuning *tuning)
 {
 	size_t i;
 
 	memset(p, 0, sizeof(*p));
 	p->options = options;
+	p->slots = tuning->slots;
+	if (p->slots < 1 || p->slots > PIPE_SLOTS)
+		p->slots = PIPE_SLOTS;
+	p->max_batch = tuning->max_batch;
+	p->max_records = tuning->max_records;
 	p->fd = fd;
 	p->data = data;
 	p->size = size;
@@ -262,11 +289,11 @@ pipe_init(struct pipe *p, int fd, const char *data, size_t size,
 	p->a_options.report = pipe_report;
 	p->a_options.context = p;
 	p->a_options.item_arena = &p->arena;
-	p->arena.block_size = PIPE_BLOCK;
-	for (i = 0; i < PIPE_BATCHES; i++)
-		p->ring[i].arena.block_size = PIPE_BLOCK;
+	p->arena.block_size = tuning->block_size;
+	for (i = 0; i < PIPE_SLOTS; i++)
+		p->ring[i].arena.block_size = tuning->block_size;
 	p->next = &p->first;
-	p->batch_bytes = PIPE_FIRST_BATCH;
+	p->batch_bytes = tuning->first_batch > 0 ? tuning->first_batch : 1;
 	if (pthread_mutex_init(&p->lock, NULL) != 0)
 		return -1;
 	if (pthread_cond_init(&p->changed, NULL) != 0) {
@@ -283,7 +310,7 @@ pipe_destroy(struct pipe *p)
 	size_t i;
 
 	yarena_clear(&p->arena);
-	for (i = 0; i < PIPE_BATCHES; i++)
+	for (i = 0; i < PIPE_SLOTS; i++)
 		yarena_clear(&p->ring[i].arena);
 	pthread_cond_destroy(&p->changed);
 	pthread_mutex_destroy(&p->lock);
@@ -316,11 +343,21 @@ struct ytree *
 ytree_pipe_parse(int fd, const char *data, size_t size,
     const struct ytree_options *options)
 {
+	return ytree_pipe_parse_tuned(fd, data, size, options, &ytree_pipe_defaults);
+}
+
+/* ytree_pipe_parse_tuned - the same with the pipe's sizes from tuning. */
+struct ytree *
+ytree_pipe_parse_tuned(int fd, const char *data, size_t size,
+    const struct ytree_options *options, const struct ytree_pipe_tuning *tuning)
+{
 	struct pipe p;
 	pthread_t thread;
 	bool complete;
 
-	if (pipe_init(&p, fd, data, size, options) < 0)
+	if (tuning->no_thread)
+		goto alone;
+	if (pipe_init(&p, fd, data, size, options, tuning) < 0)
 		goto alone;
 	if (pipe_start(&p, &thread) < 0) {
 		pipe_destroy(&p);

@@ -22,7 +22,7 @@ builddir=${FUZZ_BUILDDIR:-$srcdir/build/fuzz}
 seconds=${FUZZ_SECONDS:-60}
 required=${FUZZ_REQUIRED:-0}
 [ "${CI:-}" = true ] && required=1
-targets="fuzz_policy_load fuzz_facts fuzz_render"
+targets="fuzz_policy_load fuzz_facts fuzz_render fuzz_ytree_pipe"
 
 # give_up WHY - no target can run: skip, or fail when fuzzing is required.
 give_up() {

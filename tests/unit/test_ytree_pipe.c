@@ -9,6 +9,13 @@
  * the end, must be the same.  Inputs are parsed from memory and from a
  * file, where bad bytes are found again with pread().
  *
+ * Tuned: the same cases through pipes of a few hundred bytes, so that
+ * batches change hands thousands of times and A waits on a full ring,
+ * and through the sequential fallback.  Out of memory: when stage A
+ * loses records (ytree_pipe_tuning's max_records stands in for a failed
+ * allocation), the caller sees the calls before, then "out of memory
+ * while reading YAML", and no tree.
+ *
  * Policy: generated policies with 20,000 partners (big enough for the
  * loader to use the second thread) and errors and warnings of the tree
  * builder and of the compiler sprinkled at known lines, some at the
@@ -18,7 +25,6 @@
  */
 #include "config.h"
 
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,97 +34,22 @@
 #include "unit.h"
 #include "yaml_tree.h"
 #include "ytree_pipe.h"
+#include "ytree_transcript.h"
 
 /* Partners take about 700 bytes of nodes each: both make several batches of the pipe. */
 #define STREAM_BIG	8000
 #define BIG		20000
 
-/* A growing string. */
-struct text {
-	char *s;
-	size_t len;
-	size_t cap;
-};
-
-static void text_add(struct text *, const char *, ...) __attribute__((format(printf, 2, 3)));
-
-/*
- * text_add - append formatted text; aborts when memory is short.  No
- * ck_assert here: in fork mode each one writes to the parent, and this
- * runs millions of times.
- */
-static void
-text_add(struct text *t, const char *fmt, ...)
+/* parse - parse yaml one way: sequentially (tuning NULL) or through the pipe. */
+static struct ytree *
+parse(const char *yaml, bool from_file, const struct ytree_pipe_tuning *tuning,
+    const struct ytree_options *options)
 {
-	va_list ap;
-	int n;
-
-	for (;;) {
-		va_start(ap, fmt);
-		n = vsnprintf(t->s != NULL ? t->s + t->len : NULL, t->cap - t->len, fmt, ap);
-		va_end(ap);
-		if (n < 0)
-			abort();
-		if (t->len + (size_t)n < t->cap)
-			break;
-		t->cap = (t->cap + (size_t)n + 1) * 2;
-		if ((t->s = realloc(t->s, t->cap)) == NULL)
-			abort();
-	}
-	t->len += (size_t)n;
-}
-
-/* dump - a node and everything under it, on one line. */
-static void
-dump(struct text *t, const struct ynode *node)
-{
-	uint32_t i;
-
-	text_add(t, "%u:%u", node->line, node->column);
-	if (node->kind == YNODE_SCALAR) {
-		text_add(t, node->plain ? "=%s" : "=\"%s\"/%u", node->u.text, node->count);
-		return;
-	}
-	text_add(t, node->kind == YNODE_MAPPING ? "{" : node->streamed ? "[streamed" : "[");
-	for (i = 0; i < node->count; i++) {
-		text_add(t, " ");
-		dump(t, &node->u.items[i]);
-	}
-	text_add(t, node->kind == YNODE_MAPPING ? "}" : "]");
-}
-
-/* record_item - stream_item: write the item down. */
-static void
-record_item(void *context, const struct ynode *item)
-{
-	text_add(context, "item ");
-	dump(context, item);
-	text_add(context, "\n");
-}
-
-/* record_report - report: write the message down with its position. */
-static void
-record_report(void *context, unsigned line, unsigned column, const char *message)
-{
-	text_add(context, "report %u:%u %s\n", line, column, message);
-}
-
-/* transcript - parse yaml one way and return what the callbacks saw, then the tree. */
-static char *
-transcript(const char *yaml, bool from_file, bool piped, const char *key)
-{
-	struct ytree_options options;
-	struct text t = { NULL, 0, 0 };
 	struct ytree *tree;
 	char path[] = "/tmp/test_ytree_pipe.XXXXXX";
 	size_t len = strlen(yaml);
 	int fd = -1;
 
-	memset(&options, 0, sizeof(options));
-	options.stream_key = key;
-	options.stream_item = record_item;
-	options.report = record_report;
-	options.context = &t;
 	if (from_file) {
 		fd = mkstemp(path);
 		ck_assert_int_ge(fd, 0);
@@ -126,37 +57,31 @@ transcript(const char *yaml, bool from_file, bool piped, const char *key)
 		ck_assert_int_eq(write(fd, yaml, len), (ssize_t)len);
 		ck_assert_int_eq(lseek(fd, 0, SEEK_SET), 0);
 	}
-	if (piped)
-		tree = ytree_pipe_parse(fd, yaml, len, &options);
+	if (tuning != NULL)
+		tree = ytree_pipe_parse_tuned(fd, yaml, len, options, tuning);
 	else if (from_file)
-		tree = ytree_parse_fd(fd, &options);
+		tree = ytree_parse_fd(fd, options);
 	else
-		tree = ytree_parse(yaml, len, &options);
+		tree = ytree_parse(yaml, len, options);
 	if (fd >= 0)
 		close(fd);
-	text_add(&t, "tree ");
-	if (tree != NULL)
-		dump(&t, ytree_root(tree));
-	else
-		text_add(&t, "NULL");
-	ytree_free(tree);
-	return t.s;
+	return tree;
 }
 
-/* first_difference - got b, want a, from the line where they part. */
-static const char *
-first_difference(const char *a, const char *b, char *buf, size_t size)
+/* transcript - what the callbacks saw, then the tree (see ytree_transcript.h). */
+static char *
+transcript(const char *yaml, bool from_file, const struct ytree_pipe_tuning *tuning,
+    const char *key)
 {
-	size_t i = 0;
-	size_t line = 0;
+	struct ytree_options options;
+	struct transcript t;
+	struct ytree *tree;
 
-	while (a[i] != '\0' && a[i] == b[i]) {
-		if (a[i] == '\n')
-			line = i + 1;
-		i++;
-	}
-	snprintf(buf, size, "\"%.120s\", want \"%.120s\"", b + line, a + line);
-	return buf;
+	transcript_start(&t, &options, key, 0);
+	tree = parse(yaml, from_file, tuning, &options);
+	transcript_tree(&t, tree);
+	ytree_free(tree);
+	return t.text.s;
 }
 
 /* Partner i of a generated file: tree errors on some, two anchors apart. */
@@ -218,10 +143,33 @@ static const struct stream_case stream_cases[] = {
 	    "partners", false },
 };
 
-/* test_stream - piped and sequential transcripts are the same. */
-START_TEST(test_stream)
+/*
+ * Pipes of a few hundred bytes: every item or few make a batch, so the
+ * big inputs hand over thousands; with one slot A finds the ring full
+ * and waits for B at nearly every one.  "no thread" is the sequential
+ * fallback taken when no thread can be started.
+ */
+static const struct {
+	const char *name;
+	struct ytree_pipe_tuning tuning;
+} tunings[] = {
+	{ "tiny batches, 1 slot", { .first_batch = 64, .max_batch = 256,
+	    .block_size = 256, .slots = 1 } },
+	{ "tiny batches, 2 slots", { .first_batch = 1, .max_batch = 1024,
+	    .block_size = 128, .slots = 2 } },
+	{ "a batch per item, 4 slots", { .first_batch = 1, .max_batch = 1,
+	    .block_size = 0, .slots = 4 } },
+	{ "no thread", { .first_batch = 64, .max_batch = 256, .block_size = 256,
+	    .slots = 1, .no_thread = true } },
+};
+
+#define TUNINGS	(sizeof(tunings) / sizeof(tunings[0]))
+
+/* check_stream - piped with tuning and sequential transcripts of a case are the same. */
+static void
+check_stream(const struct stream_case *tc, const struct ytree_pipe_tuning *tuning,
+    const char *tuning_name)
 {
-	const struct stream_case *tc = &stream_cases[_i];
 	char *yaml = tc->head != NULL ? big_yaml(tc->head, tc->yaml) : strdup(tc->yaml);
 	char why[400];
 	char *want;
@@ -230,13 +178,111 @@ START_TEST(test_stream)
 
 	ck_assert_ptr_nonnull(yaml);
 	for (from_file = 0; from_file <= (int)tc->file; from_file++) {
-		want = transcript(yaml, from_file, false, tc->key);
-		got = transcript(yaml, from_file, true, tc->key);
-		ck_assert_msg(strcmp(got, want) == 0, "%s (%s): got %s",
-		    tc->name, from_file ? "file" : "memory",
-		    first_difference(want, got, why, sizeof(why)));
+		want = transcript(yaml, from_file, NULL, tc->key);
+		got = transcript(yaml, from_file, tuning, tc->key);
+		ck_assert_msg(strcmp(got, want) == 0, "%s (%s, %s): got %s",
+		    tc->name, from_file ? "file" : "memory", tuning_name,
+		    transcript_difference(want, got, why, sizeof(why)));
 		free(want);
 		free(got);
+	}
+	free(yaml);
+}
+
+/* test_stream - with the default pipe. */
+START_TEST(test_stream)
+{
+	check_stream(&stream_cases[_i], &ytree_pipe_defaults, "defaults");
+}
+END_TEST
+
+/* test_stream_tuned - every case with every tuning: hand-overs, full ring, no thread. */
+START_TEST(test_stream_tuned)
+{
+	check_stream(&stream_cases[_i / TUNINGS], &tunings[_i % TUNINGS].tuning,
+	    tunings[_i % TUNINGS].name);
+}
+END_TEST
+
+/* calls_of - how many callbacks the sequential parse of yaml makes. */
+static size_t
+calls_of(const char *yaml, const char *key)
+{
+	struct ytree_options options;
+	struct transcript t;
+
+	transcript_start(&t, &options, key, 0);
+	ytree_free(parse(yaml, false, NULL, &options));
+	free(t.text.s);
+	return t.calls;
+}
+
+/*
+ * want_out_of_memory - what the pipe must show when its records run out
+ * after limit: the sequential parse's first limit calls, then the
+ * pipe's report and no tree; all of it when there are no more calls.
+ */
+static char *
+want_out_of_memory(const char *yaml, const char *key, size_t limit)
+{
+	struct ytree_options options;
+	struct transcript t;
+	struct ytree *tree;
+
+	transcript_start(&t, &options, key, limit);
+	tree = parse(yaml, false, NULL, &options);
+	transcript_tree(&t, tree);
+	ytree_free(tree);
+	return t.text.s;
+}
+
+/* Inputs whose records run out, with reports before, among and after the items. */
+static const struct stream_case memory_cases[] = {
+	{ "small", NULL, "version: 1\nsettings: {a: 1, a: 2}\npartners:\n"
+	    "  - name: a\n  - !t b\n  - {c: 1, c: 2}\nexempt: !t {}\n", "partners", false },
+	{ "big, reports after", "version: 1\nsettings: {mode: a}\npartners:\n",
+	    "settings: {mode: b, mode: c}\nexempt: !t {}\n", "partners", false },
+};
+
+/*
+ * test_out_of_memory - records lost at the first, second, middle, last
+ * call and none: the calls before, then "out of memory while reading
+ * YAML" and NULL, with the default and with a tiny pipe.
+ */
+START_TEST(test_out_of_memory)
+{
+	const struct stream_case *tc = &memory_cases[_i];
+	char *yaml = tc->head != NULL ? big_yaml(tc->head, tc->yaml) : strdup(tc->yaml);
+	struct ytree_pipe_tuning tuning;
+	size_t calls;
+	size_t limits[6];
+	size_t i;
+	size_t k;
+	char why[400];
+	char *want;
+	char *got;
+
+	ck_assert_ptr_nonnull(yaml);
+	calls = calls_of(yaml, tc->key);
+	ck_assert_msg(calls >= 6, "%s: got %zu calls, want 6 or more", tc->name, calls);
+	limits[0] = 1;
+	limits[1] = 2;
+	limits[2] = calls / 2;
+	limits[3] = calls - 1;
+	limits[4] = calls;
+	limits[5] = calls + 1;
+	for (k = 0; k < 2; k++) {
+		tuning = k == 0 ? ytree_pipe_defaults : tunings[0].tuning;
+		for (i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+			tuning.max_records = limits[i];
+			want = want_out_of_memory(yaml, tc->key, limits[i]);
+			got = transcript(yaml, false, &tuning, tc->key);
+			ck_assert_msg(strcmp(got, want) == 0, "%s (%s, records for %zu of %zu "
+			    "calls): got %s", tc->name, k == 0 ? "defaults" : tunings[0].name,
+			    limits[i], calls, transcript_difference(want, got, why, sizeof(why)));
+			free(want);
+			free(got);
+		}
 	}
 	free(yaml);
 }
@@ -332,7 +378,7 @@ START_TEST(test_policy)
 	for (i = 0; i < diag.count; i++)
 		text_add(&got, "%s\n", diag.entries[i].text);
 	ck_assert_msg(want.len > 0 && strcmp(got.s, want.s) == 0, "%s: got %s",
-	    errors ? "errors" : "warnings", first_difference(want.s, got.s, why,
+	    errors ? "errors" : "warnings", transcript_difference(want.s, got.s, why,
 	    sizeof(why)));
 	if (errors) {
 		ck_assert_msg(policy == NULL, "errors: got a policy, want none");
@@ -365,6 +411,10 @@ unit_suite(void)
 
 	tcase_set_timeout(tc, 120);
 	tcase_add_loop_test(tc, test_stream, 0, sizeof(stream_cases) / sizeof(stream_cases[0]));
+	tcase_add_loop_test(tc, test_stream_tuned, 0,
+	    sizeof(stream_cases) / sizeof(stream_cases[0]) * TUNINGS);
+	tcase_add_loop_test(tc, test_out_of_memory, 0,
+	    sizeof(memory_cases) / sizeof(memory_cases[0]));
 	tcase_add_loop_test(tc, test_policy, 0, 2);
 	suite_add_tcase(s, tc);
 	return s;
