@@ -1,13 +1,17 @@
-# lib.sh - shared by tests/e2e/postfix.sh and contrib/scripts/demo.sh:
-# private Postfix instances on loopback, the milter, and SMTP clients.
+# lib.sh - shared by tests/e2e/postfix.sh, tests/e2e/sendmail.sh, the
+# fault tests and contrib/scripts/demo.sh: private Postfix instances on
+# loopback, the milter, SMTP clients, test certificates and the verdict
+# table.
 #
 # Sourced by bash.  Everything lives under one temporary directory
 # ($E2E_DIR) that e2e_init makes and e2e_cleanup removes:
-#   rx/        the receiving Postfix: etc/ (main.cf, master.cf, certificate),
-#              queue/, data/, maillog, mail/box/ (the maildir)
+#   rx/        the receiving Postfix: etc/ (main.cf, master.cf), etc/tls/
+#              (certificates, see e2e_make_certs), queue/, data/, maillog,
+#              mail/box/ (the maildir)
 #   tx/        the sending Postfix (relays to rx over TLS, per-transport ciphers)
 #   out/       one file per SMTP session, as the client saw it
 #   milter.*   the milter's policy copy, pid file and stderr
+#   openssl.log  what openssl said while making the certificates
 # The queue lives beside etc/, not in it: postfix-script warns about
 # anything under the config directory that root does not own.
 # No syslog: each instance logs through postlogd to its own maillog file.
@@ -113,6 +117,32 @@ e2e_make_cert()
 	chmod 600 "$dir/key.pem"
 }
 
+# e2e_make_certs DIR - every certificate the tests use, in DIR:
+#   cert.pem key.pem       the receiver's (e2e_make_cert)
+#   ca.pem ca.key          a test CA the receiver trusts for clients
+#   client.pem client.key  CN client.partner.test, signed by that CA
+#   self.pem self.key      the same subject, self-signed: no MTA here
+#                          can verify it
+# policy.yaml's partner certifier wants a verified client.partner.test.
+# openssl's output goes to $E2E_DIR/openssl.log.
+e2e_make_certs()
+{
+	local t=$1 subj="/C=DE/O=Partner Test Org/CN=client.partner.test"
+	mkdir -p "$t" && chmod 700 "$t" || return 1
+	e2e_make_cert "$t" || return 1
+	{
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
+		    -subj "/C=DE/O=E2E Test CA/CN=ca.e2e.test" \
+		    -keyout "$t/ca.key" -out "$t/ca.pem" &&
+		openssl req -newkey rsa:2048 -nodes -subj "$subj" \
+		    -keyout "$t/client.key" -out "$t/client.csr" &&
+		openssl x509 -req -in "$t/client.csr" -CA "$t/ca.pem" \
+		    -CAkey "$t/ca.key" -CAcreateserial -days 2 -out "$t/client.pem" &&
+		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "$subj" \
+		    -keyout "$t/self.key" -out "$t/self.pem"
+	} >>"$E2E_DIR/openssl.log" 2>&1
+}
+
 # e2e_postfix_common - main.cf lines both instances share
 e2e_postfix_common()
 {
@@ -186,7 +216,7 @@ e2e_postfix_receiver()
 	mkdir -p "$dir/etc" "$dir/mail" || return 1
 	# virtual(8) delivers as nobody; the maildir base must be its.
 	chown 65534:65534 "$dir/mail"
-	e2e_make_cert "$dir/etc" || return 1
+	e2e_make_certs "$dir/etc/tls" || return 1
 	{
 		e2e_postfix_common "$dir"
 		cat <<EOF
@@ -208,8 +238,13 @@ relay_transport = error:outbound mail is disabled in the e2e receiver
 # (AES256-GCM-SHA384), ECDHE, DHE and TLSv1.3.  With Postfix >= 3.7 and
 # OpenSSL 3 an empty dh1024 file means OpenSSL picks the DHE group.
 smtpd_tls_security_level = may
-smtpd_tls_cert_file = $dir/etc/cert.pem
-smtpd_tls_key_file = $dir/etc/key.pem
+smtpd_tls_cert_file = $dir/etc/tls/cert.pem
+smtpd_tls_key_file = $dir/etc/tls/key.pem
+# Ask every TLS client for a certificate (never require one) and trust
+# only the test CA: the milter gets {cert_subject}/{cert_issuer} for
+# client.pem, and nothing for self.pem, which Postfix cannot verify.
+smtpd_tls_ask_ccert = yes
+smtpd_tls_CAfile = $dir/etc/tls/ca.pem
 smtpd_tls_protocols = >=TLSv1.2
 smtpd_tls_ciphers = medium
 smtpd_tls_dh1024_param_file =
@@ -492,6 +527,42 @@ PY
 	return 0
 }
 
+# e2e_send_direct CASE SENDER PROFILE - one session from $E2E_CLIENT_IP
+# straight to the receiver, from CASE@SENDER.test to box@$E2E_DOMAIN.
+# Profiles: plain (no STARTTLS); rsa (TLSv1.2 AES256-GCM-SHA384, RSA key
+# exchange); ecdhe, dhe (TLSv1.2 with forward secrecy); tls13; cert and
+# selfsigned (TLSv1.3 presenting client.pem or self.pem of rx/etc/tls);
+# noehlo-tls13, noehlo-rsa (e2e_smtp_noehlo).
+e2e_send_direct()
+{
+	local name=$1 from="$1@$2.test" to="box@$E2E_DOMAIN" tls=$E2E_DIR/rx/etc/tls
+	local port=$E2E_RX_PORT src=$E2E_CLIENT_IP
+	case $3 in
+	plain)	e2e_swaks "$name" "$port" "$src" "$from" "$to";;
+	rsa)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
+		    --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384;;
+	ecdhe)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
+		    --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384;;
+	dhe)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
+		    --tls --tls-protocol tlsv1_2 --tls-cipher DHE-RSA-AES256-GCM-SHA384;;
+	tls13)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
+		    --tls --tls-protocol tlsv1_3;;
+	cert)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
+		    --tls --tls-protocol tlsv1_3 \
+		    --tls-cert "$tls/client.pem" --tls-key "$tls/client.key";;
+	selfsigned)
+		e2e_swaks "$name" "$port" "$src" "$from" "$to" \
+		    --tls --tls-protocol tlsv1_3 \
+		    --tls-cert "$tls/self.pem" --tls-key "$tls/self.key";;
+	noehlo-tls13)
+		e2e_smtp_noehlo "$name" "$port" "$src" "$from" "$to" TLSv1_3;;
+	noehlo-rsa)
+		e2e_smtp_noehlo "$name" "$port" "$src" "$from" "$to" \
+		    TLSv1_2 AES256-GCM-SHA384;;
+	*)	echo "=== e2e_send_direct: unknown profile $3" >"$E2E_DIR/out/$name";;
+	esac
+}
+
 # e2e_final_reply - the last server reply before QUIT in a transcript
 e2e_final_reply()
 {
@@ -640,18 +711,78 @@ e2e_verdict_line()
 	printf '%-24s %-7s %-16s %s\n' "$1" "$v" "$r" "$a"
 }
 
-# e2e_verdicts_diff GOT TABLE - each case in file GOT that TABLE (same
-# format, # comments) contradicts or lacks; nothing when all agree
+# The verdict table (tests/e2e/verdicts.txt): "CASE VERDICT REASONS
+# ACTION" lines for every MTA, and "MTA:CASE VERDICT REASONS ACTION"
+# lines where one MTA's case differs; # starts a comment.  The awk
+# programs below share table_line() (read one line of the table) and
+# want(MTA, CASE) (that MTA's line for the case, "" without one).
+E2E_TABLE_AWK='
+function table_line() {
+	if ($0 ~ /^#/ || NF != 4)
+		return
+	if ($1 ~ /:/) {
+		split($1, p, ":")
+		over[p[1], p[2]] = $2 " " $3 " " $4
+		overridden[p[2]] = 1
+	} else
+		base[$1] = $2 " " $3 " " $4
+}
+function want(mta, c) {
+	if ((mta, c) in over)
+		return over[mta, c]
+	return (c in base) ? base[c] : ""
+}'
+
+# e2e_verdict_want TABLE MTA CASE - "VERDICT REASONS ACTION" the table
+# holds for CASE under MTA (postfix, sendmail); nothing if it has none
+e2e_verdict_want()
+{
+	awk -v mta="$2" -v c="$3" "$E2E_TABLE_AWK"'
+	{ table_line() }
+	END { print want(mta, c) }' "$1"
+}
+
+# e2e_verdicts_diff GOT TABLE MTA - each case in file GOT (lines of
+# e2e_verdict_line) that TABLE, read for MTA, contradicts or lacks;
+# nothing when all agree
 e2e_verdicts_diff()
 {
-	awk 'NR == FNR { if ($0 !~ /^#/ && NF == 4) want[$1] = $2 " " $3 " " $4; next }
+	awk -v mta="$3" "$E2E_TABLE_AWK"'
+	NR == FNR { table_line(); next }
 	NF == 4 {
 		got = $2 " " $3 " " $4
-		if (!($1 in want))
-			print $1 ": got " got ", not in " FILENAME
-		else if (want[$1] != got)
-			print $1 ": got " got ", want " want[$1]
+		w = want(mta, $1)
+		if (w == "")
+			print $1 ": got " got ", not in " ARGV[1]
+		else if (w != got)
+			print $1 ": got " got ", want " w " (" mta ")"
 	}' "$2" "$1"
+}
+
+# e2e_verdicts_cross GOT MTA OTHER OTHER_MTA TABLE - each case in GOT
+# (this run, MTA) judged otherwise in OTHER (the other MTA's last run)
+# or missing there.  A difference is tolerated only where TABLE says the
+# two MTAs differ, and then only if each side got its own line.
+e2e_verdicts_cross()
+{
+	awk -v mta="$2" -v omta="$4" "$E2E_TABLE_AWK"'
+	FILENAME == ARGV[1] { table_line(); next }
+	FILENAME == ARGV[2] { if (NF == 4) theirs[$1] = $2 " " $3 " " $4; next }
+	NF == 4 {
+		got = $2 " " $3 " " $4
+		if (!($1 in theirs)) {
+			print $1 ": " mta " got " got ", not in " ARGV[2]
+			next
+		}
+		if (theirs[$1] == got)
+			next
+		w = want(mta, $1); ow = want(omta, $1)
+		if (!($1 in overridden) || w == ow)
+			print $1 ": " mta " got " got ", " omta " got " theirs[$1]
+		else if (w != got || ow != theirs[$1])
+			print $1 ": " mta " got " got ", " omta " got " theirs[$1] \
+			    "; the table allows " mta " " w ", " omta " " ow
+	}' "$5" "$3" "$1"
 }
 
 # e2e_verdicts_save MTA FILE - keep a run's verdicts where the other

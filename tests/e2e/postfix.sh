@@ -1,7 +1,8 @@
 #!/bin/bash
 # postfix.sh - end-to-end test: the built milter behind a real Postfix on
-# loopback, fed by swaks, by a python client that skips the second EHLO,
-# and by a second Postfix relaying over TLS with per-transport ciphers.
+# loopback, fed by swaks (with and without client certificates), by a
+# python client that skips the second EHLO, and by a second Postfix
+# relaying over TLS with per-transport ciphers.
 #
 # TAP.  Needs root, Postfix, swaks, python3, openssl and the built milter;
 # without them the test skips, unless E2E_REQUIRED=1 (CI): then a skip is
@@ -33,7 +34,8 @@ preflight()
 # setup_failed - the instances did not come up: say why and stop
 setup_failed()
 {
-	t_setup_failed "$1" "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" "$E2E_DIR/tx/maillog"
+	t_setup_failed "$1" "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" "$E2E_DIR/tx/maillog" \
+	    "$E2E_DIR/openssl.log"
 }
 
 # ---------------------------------------------------------------- expectations
@@ -52,7 +54,7 @@ profile_facts()
 		P_TLS=TLSv1.2 P_CIPHER=ECDHE-RSA-AES256-GCM-SHA384 P_BITS=256 P_PFS=yes;;
 	dhe)
 		P_TLS=TLSv1.2 P_CIPHER=DHE-RSA-AES256-GCM-SHA384 P_BITS=256 P_PFS=yes;;
-	tls13|noehlo-tls13)
+	tls13|noehlo-tls13|cert|selfsigned)
 		P_TLS=TLSv1.3 P_CIPHER=TLS_AES_256_GCM_SHA384 P_BITS=256 P_PFS=yes;;
 	esac
 	if [ "$P_TLS" != none ]; then
@@ -67,12 +69,17 @@ profile_facts()
 
 # expect SENDER PROFILE - the verdict for this sender over this profile
 #
-# Partners require TLSv1.2+ with PFS; non-partners (the defaults) only TLS.
+# Partners require TLSv1.2+ with PFS; non-partners (the defaults) only TLS;
+# certifier also a verified client certificate for client.partner.test.
+# Postfix sends {cert_subject}/{cert_issuer} only for a certificate it
+# verified (smtpd_tls_CAfile), so the self-signed one looks like none:
+# no-client-cert here, where Sendmail says cert-unverified (verdicts.txt).
 # Sets X_FATE (delivered, held, refused), X_REPLY (exact, or the 250
 # prefix), X_TAG (the header value), and X_VERDICT/X_REASONS/X_ACTION.
 expect()
 {
 	local sender=$1 partner=$1 act
+	local require="TLSv1.2+ with forward secrecy"
 	profile_facts "$2"
 	case $sender in
 	tagger) act=tag;;
@@ -81,12 +88,16 @@ expect()
 	quarantiner) act=quarantine;;
 	tester) act=would-reject;;
 	stranger) act=tag partner=none;;
+	certifier) act=reject
+		require="$require and a verified client certificate for client.partner.test";;
 	esac
 	X_REASONS=-
 	if [ "$P_TLS" = none ]; then
 		X_REASONS=no-tls
 	elif [ "$P_PFS" = no ] && [ "$partner" != none ]; then
 		X_REASONS=no-pfs
+	elif [ "$partner" = certifier ] && [ "$2" != cert ]; then
+		X_REASONS=no-client-cert
 	fi
 	X_FATE=delivered
 	X_REPLY="250 2.0.0 Ok: queued as"
@@ -97,10 +108,10 @@ expect()
 		case $act in
 		defer)
 			X_FATE=refused
-			X_REPLY="451 4.7.0 Policy for partner $partner requires TLSv1.2+ with forward secrecy; this session used $P_SESSION";;
+			X_REPLY="451 4.7.0 Policy for partner $partner requires $require; this session used $P_SESSION";;
 		reject)
 			X_FATE=refused
-			X_REPLY="550 5.7.0 Policy for partner $partner requires TLSv1.2+ with forward secrecy; this session used $P_SESSION";;
+			X_REPLY="550 5.7.0 Policy for partner $partner requires $require; this session used $P_SESSION";;
 		quarantine)
 			X_FATE=held;;
 		esac
@@ -115,31 +126,12 @@ matrix_row()
 }
 
 # ---------------------------------------------------------------- sending
-# The direct cases: every sender over every profile, from 127.0.0.2.
+# The direct cases (e2e_send_direct): every sender over every profile,
+# from 127.0.0.2, and certifier over TLSv1.3 with no client certificate,
+# the test CA's, and a self-signed one.
 SENDERS="tagger deferrer rejecter quarantiner tester stranger"
 PROFILES="plain rsa ecdhe dhe tls13 noehlo-tls13 noehlo-rsa"
-
-# send_direct CASE SENDER PROFILE - one session straight to the receiver
-send_direct()
-{
-	local name=$1 from="$1@$2.test" to="box@$E2E_DOMAIN"
-	case $3 in
-	plain)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to";;
-	rsa)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384;;
-	ecdhe)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384;;
-	dhe)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher DHE-RSA-AES256-GCM-SHA384;;
-	tls13)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_3;;
-	noehlo-tls13)
-		e2e_smtp_noehlo "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" TLSv1_3;;
-	noehlo-rsa)
-		e2e_smtp_noehlo "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    TLSv1_2 AES256-GCM-SHA384;;
-	esac
-}
+CERT_CASES="certifier-tls13:tls13 certifier-cert:cert certifier-selfsigned:selfsigned"
 
 # ---------------------------------------------------------------- checking
 # failed_command CASE - the client command that drew the first error reply
@@ -469,8 +461,11 @@ e2e_note "milter $MILTER_BIN on 127.0.0.1:$E2E_MILTER_PORT, receiver :$E2E_RX_PO
 # the rest is sent.
 for s in $SENDERS; do
 	for p in $PROFILES; do
-		e2e_spawn send_direct "$s-$p" "$s" "$p"
+		e2e_spawn e2e_send_direct "$s-$p" "$s" "$p"
 	done
+done
+for c in $CERT_CASES; do
+	e2e_spawn e2e_send_direct "${c%%:*}" certifier "${c#*:}"
 done
 e2e_spawn send_forged
 for c in $MTA_CASES; do
@@ -485,6 +480,9 @@ for s in $SENDERS; do
 	for p in $PROFILES; do
 		check_direct "$s-$p" "$s" "$p"
 	done
+done
+for c in $CERT_CASES; do
+	check_direct "${c%%:*}" certifier "${c#*:}"
 done
 
 expect tagger plain
@@ -511,17 +509,20 @@ for s in $SENDERS; do
 		e2e_verdict_line "$s-$p" "$s-$p@$s.test"
 	done
 done >"$E2E_DIR/verdicts"
+for c in $CERT_CASES; do
+	e2e_verdict_line "${c%%:*}" "${c%%:*}@certifier.test"
+done >>"$E2E_DIR/verdicts"
 e2e_verdict_line forged-tag forged-tag@tagger.test >>"$E2E_DIR/verdicts"
 e2e_verdict_line exempt-reject exempt-reject@rejecter.test >>"$E2E_DIR/verdicts"
-vdiff=$(e2e_verdicts_diff "$E2E_DIR/verdicts" "$here/verdicts.txt")
+vdiff=$(e2e_verdicts_diff "$E2E_DIR/verdicts" "$here/verdicts.txt" postfix)
 [ -z "$vdiff" ]
 t_ok $? "verdicts: all $(wc -l <"$E2E_DIR/verdicts") direct cases as in tests/e2e/verdicts.txt" "$vdiff"
 saved=$(e2e_verdicts_save postfix "$E2E_DIR/verdicts")
 sf=$(dirname "$saved")/sendmail.verdicts
 if [ -f "$sf" ] && [ "$sf" -nt "$here/verdicts.txt" ]; then
-	vdiff=$(e2e_verdicts_diff "$E2E_DIR/verdicts" "$sf")
+	vdiff=$(e2e_verdicts_cross "$E2E_DIR/verdicts" postfix "$sf" sendmail "$here/verdicts.txt")
 	[ -z "$vdiff" ]
-	t_ok $? "verdicts: the same as the last Sendmail run's ($sf)" "$vdiff"
+	t_ok $? "verdicts: the same as the last Sendmail run's ($sf), but for the table's postfix:/sendmail: lines" "$vdiff"
 fi
 
 ! grep -E 'warning: .*[Mm]ilter' "$E2E_DIR/rx/maillog" >"$E2E_DIR/milter-warnings"

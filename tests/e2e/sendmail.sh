@@ -28,7 +28,9 @@
 #
 # Every verdict is compared with tests/e2e/verdicts.txt, the table
 # postfix.sh checks too, and with the last Postfix run's verdicts when
-# its file is there.  E2E_KEEP=1 keeps the temporary tree.
+# its file is there: they may differ only where the table has its own
+# postfix: and sendmail: lines for a case.  E2E_KEEP=1 keeps the
+# temporary tree.
 
 [ -n "${BASH_VERSION:-}" ] || exec bash "$0" "$@"
 set -u
@@ -59,7 +61,7 @@ preflight()
 setup_failed()
 {
 	t_setup_failed "$1" "$E2E_DIR/milter.log" "$E2E_DIR/rx/maillog" \
-	    "$E2E_DIR/rx/sendmail.out" "$E2E_DIR/rx/m4.err"
+	    "$E2E_DIR/rx/sendmail.out" "$E2E_DIR/rx/m4.err" "$E2E_DIR/openssl.log"
 }
 
 # ---------------------------------------------------------------- Sendmail
@@ -109,26 +111,6 @@ sm_unpack()
 sm_missing_libs()
 {
 	ldd "$E2E_DIR/rx/sendmail" 2>/dev/null | awk '/not found/ { print $1 }' | tr '\n' ' '
-}
-
-# sm_certs - server certificate, a CA, a client certificate it signed
-# and a self-signed one with the same subject
-sm_certs()
-{
-	local t=$E2E_DIR/rx/etc/tls subj="/C=DE/O=Partner Test Org/CN=client.partner.test"
-	mkdir -p "$t" && chmod 700 "$t" || return 1
-	e2e_make_cert "$t" || return 1
-	{
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 \
-		    -subj "/C=DE/O=E2E Test CA/CN=ca.e2e.test" \
-		    -keyout "$t/ca.key" -out "$t/ca.pem" &&
-		openssl req -newkey rsa:2048 -nodes -subj "$subj" \
-		    -keyout "$t/client.key" -out "$t/client.csr" &&
-		openssl x509 -req -in "$t/client.csr" -CA "$t/ca.pem" \
-		    -CAkey "$t/ca.key" -CAcreateserial -days 2 -out "$t/client.pem" &&
-		openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "$subj" \
-		    -keyout "$t/self.key" -out "$t/self.pem"
-	} >"$E2E_DIR/rx/openssl.log" 2>&1
 }
 
 # sm_mc - the test's sendmail.mc (the milter lines come from contrib/)
@@ -191,7 +173,7 @@ sm_config()
 	local dir=$E2E_DIR/rx
 	mkdir -p "$dir/etc" "$dir/queue" "$dir/mail/box/new" || return 1
 	chmod 700 "$dir/queue"
-	sm_certs || return 1
+	e2e_make_certs "$dir/etc/tls" || return 1
 	# The local mailer: one file per message, renamed into place whole.
 	cat >"$dir/deliver" <<EOF
 #!/bin/sh
@@ -312,8 +294,8 @@ expect()
 	local partner=$2
 	[ "$partner" = stranger ] && partner=none
 	profile_facts "$3"
-	read -r X_VERDICT X_REASONS X_ACTION <<<"$(awk -v c="$1" \
-	    '$1 == c { print $2, $3, $4 }' "$here/verdicts.txt")"
+	read -r X_VERDICT X_REASONS X_ACTION <<<"$(e2e_verdict_want \
+	    "$here/verdicts.txt" sendmail "$1")"
 	X_FATE=delivered X_CODE="250 2.0.0" X_PARTNER=$partner
 	case $X_VERDICT:$X_ACTION in
 	fail:defer) X_FATE=refused X_CODE="451 4.7.0";;
@@ -334,36 +316,6 @@ SENDERS="tagger deferrer rejecter quarantiner tester stranger"
 PROFILES="plain rsa ecdhe dhe tls13 noehlo-tls13 noehlo-rsa"
 # certifier over TLSv1.3: no certificate, the CA's, a self-signed one.
 CERT_CASES="certifier-tls13:tls13 certifier-cert:cert certifier-selfsigned:selfsigned"
-
-# send_direct CASE SENDER PROFILE - one session straight to Sendmail
-send_direct()
-{
-	local name=$1 from="$1@$2.test" to="box@$E2E_DOMAIN" tls=$E2E_DIR/rx/etc/tls
-	local port=$E2E_RX_PORT src=$E2E_CLIENT_IP
-	case $3 in
-	plain)	e2e_swaks "$name" "$port" "$src" "$from" "$to";;
-	rsa)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384;;
-	ecdhe)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384;;
-	dhe)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher DHE-RSA-AES256-GCM-SHA384;;
-	tls13)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_3;;
-	cert)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_3 \
-		    --tls-cert "$tls/client.pem" --tls-key "$tls/client.key";;
-	selfsigned)
-		e2e_swaks "$name" "$port" "$src" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_3 \
-		    --tls-cert "$tls/self.pem" --tls-key "$tls/self.key";;
-	noehlo-tls13)
-		e2e_smtp_noehlo "$name" "$port" "$src" "$from" "$to" TLSv1_3;;
-	noehlo-rsa)
-		e2e_smtp_noehlo "$name" "$port" "$src" "$from" "$to" \
-		    TLSv1_2 AES256-GCM-SHA384;;
-	esac
-}
 
 # send_forged - a partner's plaintext message (a fail) carrying forged
 # pass headers in different spellings, one folded, one at the end
@@ -612,15 +564,15 @@ check_verdicts()
 		e2e_verdict_line forged-tag forged-tag@tagger.test
 		e2e_verdict_line exempt-reject exempt-reject@rejecter.test
 	} >"$got"
-	diff=$(e2e_verdicts_diff "$got" "$here/verdicts.txt")
+	diff=$(e2e_verdicts_diff "$got" "$here/verdicts.txt" sendmail)
 	[ -z "$diff" ]
 	t_ok $? "verdicts: all $(wc -l <"$got") cases as in tests/e2e/verdicts.txt" "$diff"
 	saved=$(e2e_verdicts_save sendmail "$got")
 	pf=$(dirname "$saved")/postfix.verdicts
 	if [ -f "$pf" ] && [ "$pf" -nt "$here/verdicts.txt" ]; then
-		diff=$(e2e_verdicts_diff "$pf" "$got")
+		diff=$(e2e_verdicts_cross "$pf" postfix "$got" sendmail "$here/verdicts.txt")
 		[ -z "$diff" ]
-		t_ok $? "verdicts: the $(wc -l <"$pf") cases of the last Postfix run ($pf) judged the same" "$diff"
+		t_ok $? "verdicts: the $(wc -l <"$pf") cases of the last Postfix run ($pf) judged the same, but for the table's postfix:/sendmail: lines" "$diff"
 	else
 		e2e_note "no Postfix verdicts at $pf newer than the table: compared with the table only"
 	fi
@@ -648,11 +600,11 @@ check_cf
 
 for s in $SENDERS; do
 	for p in $PROFILES; do
-		e2e_spawn send_direct "$s-$p" "$s" "$p"
+		e2e_spawn e2e_send_direct "$s-$p" "$s" "$p"
 	done
 done
 for c in $CERT_CASES; do
-	e2e_spawn send_direct "${c%%:*}" certifier "${c#*:}"
+	e2e_spawn e2e_send_direct "${c%%:*}" certifier "${c#*:}"
 done
 e2e_spawn send_forged
 e2e_spawn send_exempt
