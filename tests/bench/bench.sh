@@ -103,19 +103,19 @@ python3 "$S/gen_policy.py" 10 "$W/p10.yaml" "$W/t10.txt" 2000 || exit 1
 python3 "$S/gen_policy.py" 100000 "$W/p100k.yaml" "$W/t100k.txt" 2000 || exit 1
 
 # ------------------------------------------------------------ load (target 4)
+# Each load is followed by libyaml alone on the same file, events only:
+# the floor under it, measured in the same moments, so that a slow spell
+# shows in both.
 : >"$W/load.txt"
 for r in $(seq "$ROUNDS"); do
 	/usr/bin/time -f "%e %M %U %S" -o "$W/time.txt" "$MILTER" -n -c "$W/p100k.yaml" \
 	    >"$W/n.out" 2>&1 || { cat "$W/n.out" >&2; exit 1; }
 	cat "$W/time.txt" >>"$W/load.txt"
-done
+	"$B/tests/bench/yaml_floor" "$W/p100k.yaml" | sed 's/.*events, \([0-9.]*\) s CPU/\1/'
+done >"$W/floor.txt"
 LOAD_S=$(awk '{ print $1 }' "$W/load.txt" | median)
 LOAD_KB=$(awk '{ print $2 }' "$W/load.txt" | median)
 LOAD_CPU=$(awk '{ print $3 + $4 }' "$W/load.txt" | median)
-# The floor under it: libyaml alone on the same file, events only.
-for r in $(seq "$ROUNDS"); do
-	"$B/tests/bench/yaml_floor" "$W/p100k.yaml" | sed 's/.*events, \([0-9.]*\) s CPU/\1/'
-done >"$W/floor.txt"
 FLOOR_CPU=$(median <"$W/floor.txt")
 echo
 echo "== policy load: $(cat "$W/n.out")"
