@@ -56,16 +56,7 @@ profile_label()
 # send_case CASE DOMAIN PROFILE - one sample session to the receiver
 send_case()
 {
-	local name=$1 from="demo@$2" to="postmaster@$E2E_DOMAIN"
-	case $3 in
-	plain)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to";;
-	rsa)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384;;
-	ecdhe)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_2 --tls-cipher ECDHE-RSA-AES256-GCM-SHA384;;
-	tls13)	e2e_swaks "$name" "$E2E_RX_PORT" "$E2E_CLIENT_IP" "$from" "$to" \
-		    --tls --tls-protocol tlsv1_3;;
-	esac
+	e2e_send_profile "$1" "demo@$2" "postmaster@$E2E_DOMAIN" "$3"
 }
 
 # outcome CASE - "delivered", "held (quarantine)" or "refused", and the tag

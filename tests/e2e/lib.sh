@@ -527,17 +527,17 @@ PY
 	return 0
 }
 
-# e2e_send_direct CASE SENDER PROFILE - one session from $E2E_CLIENT_IP
-# straight to the receiver, from CASE@SENDER.test to box@$E2E_DOMAIN.
+# e2e_send_profile NAME FROM TO PROFILE - one session from $E2E_CLIENT_IP
+# straight to the receiver, its transcript in out/NAME.
 # Profiles: plain (no STARTTLS); rsa (TLSv1.2 AES256-GCM-SHA384, RSA key
 # exchange); ecdhe, dhe (TLSv1.2 with forward secrecy); tls13; cert and
 # selfsigned (TLSv1.3 presenting client.pem or self.pem of rx/etc/tls);
 # noehlo-tls13, noehlo-rsa (e2e_smtp_noehlo).
-e2e_send_direct()
+e2e_send_profile()
 {
-	local name=$1 from="$1@$2.test" to="box@$E2E_DOMAIN" tls=$E2E_DIR/rx/etc/tls
+	local name=$1 from=$2 to=$3 tls=$E2E_DIR/rx/etc/tls
 	local port=$E2E_RX_PORT src=$E2E_CLIENT_IP
-	case $3 in
+	case $4 in
 	plain)	e2e_swaks "$name" "$port" "$src" "$from" "$to";;
 	rsa)	e2e_swaks "$name" "$port" "$src" "$from" "$to" \
 		    --tls --tls-protocol tlsv1_2 --tls-cipher AES256-GCM-SHA384;;
@@ -559,8 +559,15 @@ e2e_send_direct()
 	noehlo-rsa)
 		e2e_smtp_noehlo "$name" "$port" "$src" "$from" "$to" \
 		    TLSv1_2 AES256-GCM-SHA384;;
-	*)	echo "=== e2e_send_direct: unknown profile $3" >"$E2E_DIR/out/$name";;
+	*)	echo "=== e2e_send_profile: unknown profile $4" >"$E2E_DIR/out/$name";;
 	esac
+}
+
+# e2e_send_direct CASE SENDER PROFILE - e2e_send_profile from
+# CASE@SENDER.test to box@$E2E_DOMAIN
+e2e_send_direct()
+{
+	e2e_send_profile "$1" "$1@$2.test" "box@$E2E_DOMAIN" "$3"
 }
 
 # e2e_final_reply - the last server reply before QUIT in a transcript
